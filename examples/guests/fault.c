@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault: does something illegal; the monitor must report it and exit
+ * non-zero.  The command line picks what: ud2 (default), null, outside
+ * (read past the end of RAM), div0, int3.
+ */
+#include <pv/guest.h>
+
+int pv_main(const struct pv_boot_info *bi)
+{
+	const char *how = pv_cmdline();
+
+	pv_printf("fault: about to do '%s'\n", *how ? how : "ud2");
+	pv_flush();
+	if (!strcmp(how, "null")) {
+		unsigned long v;
+
+		/* Through asm so the compiler cannot reason about address 0x10. */
+		__asm__ __volatile__("movq 0x10, %0" : "=r"(v));
+		(void)v;
+	} else if (!strcmp(how, "outside")) {
+		volatile unsigned long *p = (volatile unsigned long *)(uintptr_t)(bi->ram_size + 0x1000);
+		(void)*p;
+	} else if (!strcmp(how, "div0")) {
+		volatile unsigned int zero = 0;
+		volatile unsigned int x = 7 / zero;
+		(void)x;
+	} else if (!strcmp(how, "int3")) {
+		__asm__ __volatile__("int3");
+	} else {
+		__asm__ __volatile__("ud2");
+	}
+	pv_printf("fault: survived '%s'\n", how);
+	return 0;
+}

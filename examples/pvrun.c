@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pvrun: the example libpv monitor.  Runs a guest ELF; the guest's console
+ * goes to stdout and its exit status becomes pvrun's.  Exit statistics go
+ * to stderr (--stats) or a JSON file (--stats-json).
+ *
+ * Exit status: the guest's; 2 for bad usage; 125 when the VM cannot be set
+ * up (backend, memory, ELF); 126 when the guest faulted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pv/pv.h>
+#ifdef PV_HAVE_EMU
+#include <pv/emu.h>
+#endif
+
+#define EXIT_USAGE 2
+#define EXIT_SETUP 125
+#define EXIT_FAULT 126
+
+static const char usage[] =
+	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
+	"             [--stats] [--stats-json FILE] GUEST.elf\n"
+	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
+	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
+	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
+	"  --cpus N           vCPUs, 1 to 64 (default 1)\n"
+	"  --cmdline STR      guest command line\n"
+	"  --stats            print exit counts by reason to stderr at exit\n"
+	"  --stats-json FILE  write exit counts as JSON to FILE\n"
+	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault.\n";
+
+static int fail(int code, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pvrun: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return code;
+}
+
+static bool parse_num(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
+{
+	fprintf(stderr, "--- exits (backend %s) ---\n", pv_vm_backend(vm));
+	fprintf(stderr, "%-24s %12llu\n", "total", (unsigned long long)st->exits_total);
+	for (int r = 0; r < PV_EXIT__COUNT; r++)
+		fprintf(stderr, "%-24s %12llu\n", pv_exit_reason_name(r), (unsigned long long)st->exits[r]);
+	for (unsigned int i = 0; i < PV_HC_NR; i++)
+		if (st->hypercalls[i])
+			fprintf(stderr, "  hypercall %-14s %12llu\n", pv_hypercall_name(i),
+				(unsigned long long)st->hypercalls[i]);
+	if (st->hypercalls_unknown)
+		fprintf(stderr, "  hypercall %-14s %12llu\n", "unknown", (unsigned long long)st->hypercalls_unknown);
+	for (unsigned int i = 0; i < st->nr_devs; i++)
+		fprintf(stderr, "  %-4s %-19s %12llu\n", st->devs[i].mmio ? "mmio" : "pio", st->devs[i].name,
+			(unsigned long long)st->devs[i].exits);
+	if (st->pio_unclaimed)
+		fprintf(stderr, "  pio  %-19s %12llu\n", "unclaimed", (unsigned long long)st->pio_unclaimed);
+	for (unsigned int i = 0; i < st->nr_kvm; i++)
+		if (st->kvm[i].value)
+				fprintf(stderr, "  kvm  %-19s %12llu\n", st->kvm[i].name,
+					(unsigned long long)st->kvm[i].value);
+	fprintf(stderr, "%-24s %12.3f ms\n%-24s %12.3f ms\n", "create to guest entry", st->startup_ns / 1e6,
+		"guest run", st->run_ns / 1e6);
+}
+
+static int write_json(struct pv_vm *vm, const struct pv_stats *st, const char *path)
+{
+	char buf[8192];
+	FILE *f;
+	int n = pv_stats_json(st, buf, sizeof(buf));
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "{\"backend\":\"%s\",\"stats\":%s}\n", pv_vm_backend(vm), buf);
+	return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, 0, 'b' }, { "mem", required_argument, 0, 'm' },
+		{ "cpus", required_argument, 0, 'c' },    { "cmdline", required_argument, 0, 'l' },
+		{ "stats", no_argument, 0, 's' },         { "stats-json", required_argument, 0, 'j' },
+		{ "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+	};
+	struct pv_vm_config cfg = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
+	const char *json = NULL;
+	bool stats = false;
+	unsigned long long n;
+	struct pv_vm *vm;
+	struct pv_stats st;
+	int c, r, status = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (!strcmp(optarg, "auto"))
+				cfg.backend = PV_BACKEND_AUTO;
+			else if (!strcmp(optarg, "kvm"))
+				cfg.backend = PV_BACKEND_KVM;
+			else if (!strcmp(optarg, "emu"))
+				cfg.backend = PV_BACKEND_EMU;
+			else
+				return fail(EXIT_USAGE, "unknown backend '%s' (use auto, kvm or emu)", optarg);
+			break;
+		case 'm':
+			if (!parse_num(optarg, PV_RAM_MAX >> 20, &n) || n < (PV_RAM_MIN >> 20) || n % 2)
+				return fail(EXIT_USAGE, "--mem %s: give an even number of MiB from 4 to 65536", optarg);
+			cfg.ram_size = n << 20;
+			break;
+		case 'c':
+			if (!parse_num(optarg, PV_MAX_VCPUS, &n) || n == 0)
+				return fail(EXIT_USAGE, "--cpus %s: give a number from 1 to 64", optarg);
+			cfg.vcpus = (unsigned int)n;
+			break;
+		case 'l':
+			cfg.cmdline = optarg;
+			break;
+		case 's':
+			stats = true;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "pvrun: option -%c is unknown or needs a value (see --help)\n", optopt);
+			else
+				fprintf(stderr, "pvrun: option %s is unknown or needs a value (see --help)\n",
+					argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return fail(EXIT_USAGE, "%s", optind >= argc ? "no guest ELF given (see --help)"
+							     : "give exactly one guest ELF (see --help)");
+#ifdef PV_HAVE_EMU
+	pv_emu_register();
+#endif
+	r = pv_vm_create(&cfg, &vm);
+	if (r < 0)
+		return fail(EXIT_SETUP, "%s", pv_last_error());
+	r = pv_vm_load_elf(vm, argv[optind]);
+	if (r < 0) {
+		fprintf(stderr, "pvrun: cannot load %s: %s\n", argv[optind], pv_vm_error(vm));
+		pv_vm_destroy(vm);
+		return EXIT_SETUP;
+	}
+	r = pv_vm_run(vm, &status);
+	fflush(stdout);
+	if (r < 0)
+		fprintf(stderr, "pvrun: %s\n", pv_vm_error(vm));
+	pv_vm_stats(vm, -1, &st);
+	if (stats)
+		print_stats(vm, &st);
+	if (json && write_json(vm, &st, json) < 0) {
+		fprintf(stderr, "pvrun: cannot write %s: %s\n", json, strerror(errno));
+		if (r == 0)
+			r = -EIO, status = EXIT_SETUP;
+	}
+	pv_vm_destroy(vm);
+	if (r == -EFAULT)
+		return EXIT_FAULT;
+	if (r < 0)
+		return EXIT_SETUP;
+	return status;
+}

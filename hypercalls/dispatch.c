@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The hypercall table: number -> name and handler. */
+#include "hypercalls.h"
+
+static const struct {
+	const char *name;
+	pv_hc_fn fn;
+} table[PV_HC_NR] = {
+	[PV_HC_VERSION] = { "version", pv_hc_version },
+	[PV_HC_FEATURES] = { "features", pv_hc_features },
+	[PV_HC_CONSOLE_WRITE] = { "console_write", pv_hc_console_write },
+	[PV_HC_EXIT] = { "exit", pv_hc_exit },
+	[PV_HC_TIME] = { "time", pv_hc_time },
+	[PV_HC_YIELD] = { "yield", pv_hc_yield },
+	[PV_HC_BLOCK] = { "block", pv_hc_block },
+	[PV_HC_VCPU_UP] = { "vcpu_up", pv_hc_vcpu_up },
+	[PV_HC_FAULT] = { "fault", pv_hc_fault },
+};
+
+const char *pv_hypercall_name(unsigned int nr)
+{
+	return nr < PV_HC_NR ? table[nr].name : NULL;
+}
+
+uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4])
+{
+	if (nr == PV_HC_FAULT) /* the monitor's exception stubs: counted as the fault */
+		return pv_hc_fault(v, a);
+	pv__count(v, PV_EXIT_HYPERCALL);
+	if (nr >= PV_HC_NR || !table[nr].fn) {
+		PV_INC(v->cnt.hypercalls_unknown);
+		return (uint64_t)(int64_t)PV_ENOSYS;
+	}
+	PV_INC(v->cnt.hypercalls[nr]);
+	return table[nr].fn(v, a);
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpv host API: what a virtual machine monitor calls.
+ *
+ * A monitor creates a VM (pv_vm_create), loads a guest (pv_vm_load_elf),
+ * registers its device models (pv_vm_add_pio, pv_vm_add_mmio), runs the
+ * vCPUs until the guest exits (pv_vm_run), reads the exit statistics
+ * (pv_vm_stats) and destroys the VM (pv_vm_destroy).  Every function that
+ * can fail returns 0 (or a count) on success and a negative errno value on
+ * failure; none aborts on bad input.  Several VMs may live in one process;
+ * each is isolated from the others.
+ *
+ * The guest side of the ABI is in <pv/abi.h>.
+ */
+#ifndef PV_PV_H
+#define PV_PV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pv_vm;
+struct pv_vcpu;
+
+/* Guest-physical address. */
+typedef uint64_t pv_gpa_t;
+
+enum pv_backend {
+	PV_BACKEND_AUTO = 0, /* KVM when /dev/kvm is usable, else emu */
+	PV_BACKEND_KVM,
+	PV_BACKEND_EMU,      /* Unicorn full emulation, see <pv/emu.h> */
+};
+
+#define PV_MAX_VCPUS 64
+#define PV_RAM_MIN  (4ull << 20)
+#define PV_RAM_MAX  (64ull << 30)
+#define PV_MMIO_LIMIT (96ull << 30)
+
+struct pv_vm_config {
+	uint64_t ram_size;          /* bytes; a multiple of 2 MiB in [PV_RAM_MIN, PV_RAM_MAX] */
+	unsigned int vcpus;         /* 1..PV_MAX_VCPUS; 0 means 1 */
+	enum pv_backend backend;
+	const char *cmdline;        /* guest command line (may be NULL), < PV_CMDLINE_MAX bytes */
+	/* Console sink; NULL writes to standard output. */
+	void (*console)(void *opaque, const char *buf, size_t len);
+	void *console_opaque;
+};
+
+/*
+ * Create a VM (cfg) and store it in *out.  Returns 0, or -EINVAL for a bad
+ * size or vCPU count, -E2BIG/-ENOMEM when the RAM cannot be had, -ENODEV when
+ * the requested backend is unusable (pv_last_error() says why).
+ */
+int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out);
+
+/* Destroy a VM that is not running.  NULL is ignored. */
+void pv_vm_destroy(struct pv_vm *vm);
+
+/*
+ * Load a static ELF64 x86-64 executable (path) into the VM and prepare every
+ * vCPU-0 register for entry.  Returns 0 or:
+ *   -ENOENT/-EACCES/-EISDIR  the file cannot be read
+ *   -ENOEXEC   not a static ELF64 x86-64 executable, no loadable segment, a
+ *              segment whose file size exceeds its memory size, or an entry
+ *              point outside every executable segment
+ *   -EBADMSG   truncated: headers or segment data past the end of the file
+ *   -ERANGE    a segment lies outside guest RAM or below PV_GUEST_LOAD_MIN
+ *   -EADDRINUSE two segments overlap
+ * pv_vm_error(vm) describes the failure in one line.
+ */
+int pv_vm_load_elf(struct pv_vm *vm, const char *path);
+
+/* Same as pv_vm_load_elf, from a buffer (image, size). */
+int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size);
+
+/*
+ * Run every vCPU, each on its own thread, until the guest exits, faults or
+ * pv_vm_stop() is called.  Returns 0 and stores the guest's exit status in
+ * *status, or -EFAULT when the guest faulted (triple fault, exception,
+ * access outside RAM, KVM internal error, emulator error), -EINTR when
+ * stopped, -ENOEXEC when nothing was loaded.  pv_vm_error(vm) names the
+ * reason and the guest RIP.  A VM runs once.
+ */
+int pv_vm_run(struct pv_vm *vm, int *status);
+
+/* Ask a running VM to stop (from any thread, not from a signal handler). */
+void pv_vm_stop(struct pv_vm *vm);
+
+/* One line describing the VM's last failure, "" if none. */
+const char *pv_vm_error(const struct pv_vm *vm);
+
+/* The error of the last failed pv_vm_create() on this thread. */
+const char *pv_last_error(void);
+
+/* Backend in use: "kvm" or "emu". */
+const char *pv_vm_backend(const struct pv_vm *vm);
+
+/* Domain id: 1, 2, ... in creation order within the process. */
+unsigned int pv_vm_domid(const struct pv_vm *vm);
+
+/* Host address of guest RAM and its size (*size may be NULL). */
+void *pv_vm_ram(struct pv_vm *vm, uint64_t *size);
+
+/*
+ * The one checked conversion from guest-physical address to host pointer:
+ * returns a pointer to [gpa, gpa + len) if it lies inside RAM without
+ * wrap-around, NULL otherwise.  len 0 is treated as 1.
+ */
+void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len);
+
+/*
+ * Device models.  A handler gets the access (addr: port or guest-physical
+ * address, data: size bytes, little-endian) and returns 0; a read handler
+ * fills data.  Registration must happen before pv_vm_run.  Regions of one
+ * VM may not overlap (-EEXIST); MMIO regions are page-aligned, lie above RAM
+ * and end at or below PV_MMIO_LIMIT (-EINVAL).  At most PV_STATS_MAX_DEVS
+ * devices (-ENOSPC).  name (copied, <= 31 chars) labels the exit
+ * statistics.
+ */
+typedef int (*pv_io_fn)(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, unsigned int size,
+			bool is_write);
+int pv_vm_add_pio(struct pv_vm *vm, const char *name, uint16_t port, uint16_t count, pv_io_fn fn, void *opaque);
+int pv_vm_add_mmio(struct pv_vm *vm, const char *name, pv_gpa_t gpa, uint64_t len, pv_io_fn fn, void *opaque);
+
+/* Id of the vCPU a handler runs on. */
+unsigned int pv_vcpu_id(const struct pv_vcpu *vcpu);
+
+/* Why the guest trapped to the hypervisor. */
+enum pv_exit_reason {
+	PV_EXIT_HYPERCALL, /* OUT to PV_HC_PORT */
+	PV_EXIT_PIO,       /* other port I/O, to a device or unclaimed */
+	PV_EXIT_MMIO,      /* access to a registered MMIO region */
+	PV_EXIT_HLT,
+	PV_EXIT_DOORBELL,  /* in-kernel doorbell (ioeventfd) */
+	PV_EXIT_FAULT,     /* the exit that ended the VM with a fault */
+	PV_EXIT_OTHER,     /* host-induced (signal kick) and anything else */
+	PV_EXIT__COUNT
+};
+
+/* Name of a reason as used in JSON: "hypercall", "pio", ... */
+const char *pv_exit_reason_name(enum pv_exit_reason r);
+/* Name of hypercall nr ("console_write"), NULL if unknown. */
+const char *pv_hypercall_name(unsigned int nr);
+
+#define PV_STATS_MAX_DEVS 32
+#define PV_STATS_MAX_KVM  16
+
+struct pv_stats {
+	uint64_t exits_total;
+	uint64_t exits[PV_EXIT__COUNT];
+	uint64_t hypercalls[PV_HC_NR]; /* by number */
+	uint64_t hypercalls_unknown;   /* numbers >= PV_HC_NR */
+	unsigned int nr_devs;          /* pio and mmio devices, in registration order */
+	struct {
+		char name[32];
+		bool mmio;
+		uint64_t exits;
+	} devs[PV_STATS_MAX_DEVS];
+	uint64_t pio_unclaimed;        /* port I/O to no device (includes PV_NULL_PORT) */
+	uint64_t startup_ns;           /* pv_vm_create() to first guest instruction */
+	uint64_t run_ns;               /* first guest instruction to VM end */
+	unsigned int nr_kvm;           /* KVM binary statistics, summed over vCPUs (kvm backend) */
+	struct {
+		char name[48];
+		uint64_t value;
+	} kvm[PV_STATS_MAX_KVM];
+};
+
+/*
+ * Statistics of the whole VM (vcpu < 0) or of one vCPU, since creation or
+ * the last pv_vm_stats_reset().  Safe while the VM runs (counts are then a
+ * snapshot).  Returns 0 or -EINVAL.
+ */
+int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st);
+void pv_vm_stats_reset(struct pv_vm *vm);
+
+/* Write st as one JSON object (no newline) into buf; returns the length
+ * it needed (snprintf semantics). */
+int pv_stats_json(const struct pv_stats *st, char *buf, size_t size);
+
+/*
+ * Library notes (backend choice, software-nested KVM) go to this sink; NULL
+ * restores the default, "libpv: MSG" on stderr.  Notes are printed once per
+ * process.
+ */
+void pv_set_log(void (*fn)(const char *msg));
+
+/* Is the backend usable on this machine?  Returns 0 or -ENODEV with a
+ * reason copied into why (may be NULL). */
+int pv_backend_probe(enum pv_backend b, char *why, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PV_PV_H */

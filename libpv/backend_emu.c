@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The emulation backend: each vCPU is a Unicorn engine over the VM's RAM
+ * (shared, zero-copy).  Built as libpv-emu because Unicorn is GPL-2.0.
+ *
+ * Unicorn 2.0 facts this relies on (DESIGN.md section 3): paging is walked
+ * but ignored (the identity map makes that harmless); the guest IDT is never
+ * used, so exceptions arrive through UC_HOOK_INTR or as uc_err values; port
+ * I/O arrives in UC_HOOK_INSN hooks, where we handle it completely; HLT makes
+ * uc_emu_start return with the byte before RIP equal to 0xF4.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "internal.h"
+#include "pv/emu.h"
+
+/* Upper bound on one uc_emu_start so a stop that races with its start is
+ * seen within this time (microseconds). */
+#define EMU_SLICE_US 500000
+
+/* MMIO callbacks carry (vCPU, device) in one small record per device. */
+struct emu_mmio {
+	struct pv_vcpu *v;
+	struct pv_dev *d;
+};
+
+struct emu_vcpu_be {
+	uc_engine *uc;
+	struct emu_mmio mmio[PV_STATS_MAX_DEVS];
+	bool mmio_mapped;
+	atomic_bool kicked;
+	/* The first invalid memory access seen by the hook, for the message. */
+	bool bad_access;
+	uint64_t bad_addr;
+	int bad_size;
+	bool bad_write;
+	/* An exception seen by the interrupt hook. */
+	bool intr;
+	uint32_t intno;
+};
+
+static int emu_probe(char *why, size_t n)
+{
+	(void)why, (void)n;
+	return 0;
+}
+
+static int emu_vm_init(struct pv_vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+static void emu_vm_fini(struct pv_vm *vm)
+{
+	(void)vm;
+}
+
+static uint64_t reg(uc_engine *uc, int r)
+{
+	uint64_t v = 0;
+
+	uc_reg_read(uc, r, &v);
+	return v;
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+	struct pv_vcpu *v = user;
+
+	if (pv__stopping(v->vm)) { /* the rest of a block after the VM ended */
+		uc_emu_stop(uc);
+		return;
+	}
+	if (port == PV_HC_PORT && size == 4) {
+		static const int ids[5] = { UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_R8, UC_X86_REG_R9 };
+		uint64_t vals[5] = { 0 };
+		void *ptrs[5] = { &vals[0], &vals[1], &vals[2], &vals[3], &vals[4] };
+		uint64_t ret;
+
+		uc_reg_read_batch(uc, (int *)ids, ptrs, 5);
+		ret = pv__hypercall(v, vals[0], &vals[1]);
+		uc_reg_write(uc, UC_X86_REG_RAX, &ret);
+		if (pv__stopping(v->vm))
+			uc_emu_stop(uc);
+		return;
+	}
+	if (port == PV_NULL_PORT) {
+		pv__count(v, PV_EXIT_PIO);
+		PV_INC(v->cnt.pio_unclaimed);
+		return;
+	}
+	pv__pio(v, (uint16_t)port, &value, (unsigned int)size, 1, true);
+	if (pv__stopping(v->vm))
+		uc_emu_stop(uc);
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+	struct pv_vcpu *v = user;
+	uint32_t value = 0;
+
+	if (pv__stopping(v->vm)) {
+		uc_emu_stop(uc);
+		return ~0u;
+	}
+	pv__pio(v, (uint16_t)port, &value, (unsigned int)size, 1, false);
+	if (pv__stopping(v->vm))
+		uc_emu_stop(uc);
+	return value;
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct pv_vcpu *v = user;
+	struct emu_vcpu_be *be = v->be;
+
+	if (!be->intr) {
+		be->intr = true;
+		be->intno = intno;
+	}
+	uc_emu_stop(uc);
+}
+
+static bool hook_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+	struct pv_vcpu *v = user;
+	struct emu_vcpu_be *be = v->be;
+
+	(void)uc, (void)value;
+	if (!be->bad_access) {
+		be->bad_access = true;
+		be->bad_addr = addr;
+		be->bad_size = size;
+		be->bad_write = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT;
+	}
+	return false;
+}
+
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+	struct emu_mmio *m = user;
+	uint64_t val = 0;
+
+	if (pv__stopping(m->v->vm)) {
+		uc_emu_stop(uc);
+		return ~0ull;
+	}
+	pv__mmio(m->v, m->d->base + off, &val, size, false, reg(uc, UC_X86_REG_RIP));
+	if (pv__stopping(m->v->vm))
+		uc_emu_stop(uc);
+	return val;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *user)
+{
+	struct emu_mmio *m = user;
+
+	if (pv__stopping(m->v->vm)) {
+		uc_emu_stop(uc);
+		return;
+	}
+	pv__mmio(m->v, m->d->base + off, &value, size, true, reg(uc, UC_X86_REG_RIP));
+	if (pv__stopping(m->v->vm))
+		uc_emu_stop(uc);
+}
+
+static int uc_fail(struct pv_vm *vm, const char *what, uc_err e)
+{
+	pv__set_error(vm, "%s: %s", what, uc_strerror(e));
+	return -EIO;
+}
+
+static int emu_vcpu_init(struct pv_vcpu *v)
+{
+	struct pv_vm *vm = v->vm;
+	struct emu_vcpu_be *be = calloc(1, sizeof(*be));
+	uc_hook h;
+	uc_err e;
+
+	if (!be)
+		return -ENOMEM;
+	v->be = be;
+	e = uc_open(UC_ARCH_X86, UC_MODE_64, &be->uc);
+	if (e)
+		return uc_fail(vm, "uc_open", e);
+	/* RAM minus the first page, which stays unmapped so NULL faults. */
+	e = uc_mem_map_ptr(be->uc, 4096, vm->ram_size - 4096, UC_PROT_ALL, vm->ram + 4096);
+	if (e)
+		return uc_fail(vm, "uc_mem_map_ptr", e);
+	if ((e = uc_hook_add(be->uc, &h, UC_HOOK_INSN, (void *)hook_out, v, 1, 0, UC_X86_INS_OUT)) ||
+	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INSN, (void *)hook_in, v, 1, 0, UC_X86_INS_IN)) ||
+	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v, 1, 0)) ||
+	    (e = uc_hook_add(be->uc, &h, UC_HOOK_MEM_INVALID, (void *)hook_invalid, v, 1, 0)))
+		return uc_fail(vm, "uc_hook_add", e);
+	return 0;
+}
+
+static void emu_vcpu_fini(struct pv_vcpu *v)
+{
+	struct emu_vcpu_be *be = v->be;
+
+	if (!be)
+		return;
+	if (be->uc)
+		uc_close(be->uc);
+	free(be);
+	v->be = NULL;
+}
+
+static int set_boot_regs(struct pv_vcpu *v)
+{
+	uc_engine *uc = ((struct emu_vcpu_be *)v->be)->uc;
+	uc_x86_mmr gdtr = { .base = PV_GDT_ADDR, .limit = PV_GDT_LIMIT };
+	uc_x86_mmr idtr = { .base = PV_IDT_ADDR, .limit = 256 * 16 - 1 };
+	uc_x86_msr efer = { .rid = 0xc0000080, .value = PV_EFER };
+	uint64_t cr0 = PV_CR0, cr3 = PV_PT_ADDR, cr4 = PV_CR4, rflags = 2;
+	uint64_t cs = PV_SEL_CODE, ds = PV_SEL_DATA;
+	uc_err e;
+
+	if ((e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr)) || (e = uc_reg_write(uc, UC_X86_REG_IDTR, &idtr)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_CR3, &cr3)) || (e = uc_reg_write(uc, UC_X86_REG_CR4, &cr4)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_MSR, &efer)) || (e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_CS, &cs)) || (e = uc_reg_write(uc, UC_X86_REG_SS, &ds)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_DS, &ds)) || (e = uc_reg_write(uc, UC_X86_REG_ES, &ds)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_RSP, &v->boot.rsp)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_RDI, &v->boot.rdi)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_RSI, &v->boot.rsi)) ||
+	    (e = uc_reg_write(uc, UC_X86_REG_EFLAGS, &rflags)))
+		return uc_fail(v->vm, "setting boot registers", e);
+	return 0;
+}
+
+static int map_mmio(struct pv_vcpu *v)
+{
+	struct emu_vcpu_be *be = v->be;
+	struct pv_vm *vm = v->vm;
+	for (unsigned int i = 0; i < vm->nr_devs; i++) {
+		struct pv_dev *d = &vm->devs[i];
+		struct emu_mmio *m;
+		uc_err e;
+
+		if (!d->mmio)
+			continue;
+		m = &be->mmio[i];
+		m->v = v;
+		m->d = d;
+		e = uc_mmio_map(be->uc, d->base, d->len, mmio_read, m, mmio_write, m);
+		if (e)
+			return uc_fail(vm, "uc_mmio_map", e);
+	}
+	be->mmio_mapped = true;
+	return 0;
+}
+
+/* Turn what stopped the engine into a fault message. */
+static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
+{
+	struct emu_vcpu_be *be = v->be;
+
+	if (be->intr) {
+		pv__exception(v, be->intno, 0, rip, 0);
+		return;
+	}
+	switch (e) {
+	case UC_ERR_INSN_INVALID:
+		pv__exception(v, 6, 0, rip, 0);
+		return;
+	case UC_ERR_READ_UNMAPPED:
+	case UC_ERR_WRITE_UNMAPPED:
+	case UC_ERR_FETCH_UNMAPPED:
+		if (be->bad_access && be->bad_addr < 4096) {
+			pv__exception(v, 14, be->bad_write ? 2 : 0, rip, be->bad_addr);
+			return;
+		}
+		if (be->bad_access) {
+			pv__fault(v, "access outside guest RAM: %s at 0x%llx (rip 0x%llx)", be->bad_write ? "write" : "read",
+				  (unsigned long long)be->bad_addr, (unsigned long long)rip);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	pv__fault(v, "emulator error: %s (rip 0x%llx)", uc_strerror(e), (unsigned long long)rip);
+}
+
+static bool timed_out(uc_engine *uc)
+{
+	size_t t = 0;
+
+	return uc_query(uc, UC_QUERY_TIMEOUT, &t) == UC_ERR_OK && t;
+}
+
+static void emu_vcpu_run(struct pv_vcpu *v)
+{
+	struct emu_vcpu_be *be = v->be;
+	struct pv_vm *vm = v->vm;
+	uint64_t rip = v->boot.rip;
+	int r = set_boot_regs(v);
+
+	if (r == 0 && !be->mmio_mapped)
+		r = map_mmio(v);
+	if (r < 0) {
+		pv__vm_end(vm, r, 0, "vCPU %u: %s", v->id, vm->err);
+		return;
+	}
+	while (!pv__stopping(vm)) {
+		uc_err e = uc_emu_start(be->uc, rip, 0, EMU_SLICE_US, 0);
+
+		rip = reg(be->uc, UC_X86_REG_RIP);
+		if (pv__stopping(vm))
+			break;
+		if (e != UC_ERR_OK || be->intr) {
+			report(v, e, rip);
+			break;
+		}
+		if (atomic_exchange(&be->kicked, false) || timed_out(be->uc))
+			continue;
+		if (rip > 4096 && rip <= vm->ram_size && vm->ram[rip - 1] == 0xf4)
+			pv__hlt(v, rip);
+	}
+}
+
+static void emu_vcpu_kick(struct pv_vcpu *v)
+{
+	struct emu_vcpu_be *be = v->be;
+
+	if (!be || !be->uc)
+		return;
+	atomic_store(&be->kicked, true);
+	uc_emu_stop(be->uc);
+}
+
+static const struct pv_backend_ops emu_ops = {
+	.name = "emu",
+	.probe = emu_probe,
+	.vm_init = emu_vm_init,
+	.vm_fini = emu_vm_fini,
+	.vcpu_init = emu_vcpu_init,
+	.vcpu_fini = emu_vcpu_fini,
+	.vcpu_run = emu_vcpu_run,
+	.vcpu_kick = emu_vcpu_kick,
+};
+
+void pv_emu_register(void)
+{
+	pv__register_emu(&emu_ops);
+}

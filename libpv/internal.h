@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpv internal API: the whole map of the library in one file.
+ *
+ * Layering: vm.c owns VMs, vCPU threads, devices and the end-of-run state;
+ * loader.c builds the guest's boot environment; stats.c counts exits;
+ * hypercalls/ answers the guest; backend_kvm.c and backend_emu.c (the latter
+ * GPL-2.0, built as its own library) run vCPUs behind struct pv_backend_ops
+ * and report every trap through the pv__ exit functions below, so no device
+ * model knows which backend runs.
+ *
+ * Symbols named pv__* are exported for libpv-emu only; they are not API.
+ */
+#ifndef PV_INTERNAL_H
+#define PV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pv/pv.h"
+
+/* ---- guest-physical layout below PV_GUEST_LOAD_MIN (see <pv/abi.h>) ---- */
+#define PV_GDT_ADDR      0x1000ull  /* null, code 0x08, data 0x10, TSS 0x18 (16 bytes) */
+#define PV_TSS_ADDR      0x1100ull
+#define PV_IDT_ADDR      0x2000ull  /* 256 gates */
+#define PV_STUBS_ADDR    0x3000ull  /* exception stubs (stubs.S) */
+#define PV_IST_TOP       0x7000ull  /* exception stack 0x5000-0x7000 */
+#define PV_PT_ADDR       0x8000ull  /* PML4, PDPT, PT of the first 2 MiB, PDs */
+#define PV_PT_END        0x70000ull
+#define PV_SEL_CODE      0x08
+#define PV_SEL_DATA      0x10
+#define PV_SEL_TSS       0x18
+#define PV_GDT_LIMIT     (5 * 8 - 1)
+#define PV_CR0           0x80010033ull /* PG WP NE ET MP PE */
+#define PV_CR4           0x620ull      /* OSXMMEXCPT OSFXSR PAE */
+#define PV_EFER          0x500ull      /* LMA LME */
+
+/* vCPU registers at entry (the rest is fixed by the layout above). */
+struct pv_boot_regs {
+	uint64_t rip, rsp, rdi, rsi;
+};
+
+/* A device model region. */
+struct pv_dev {
+	char name[32];
+	bool mmio;
+	uint64_t base, len;
+	pv_io_fn fn;
+	void *opaque;
+};
+
+/* Counters owned by one vCPU thread (written with relaxed atomics). */
+struct pv_counters {
+	uint64_t exits[PV_EXIT__COUNT];
+	uint64_t hypercalls[PV_HC_NR];
+	uint64_t hypercalls_unknown;
+	uint64_t pio_unclaimed;
+	uint64_t devs[PV_STATS_MAX_DEVS];
+};
+
+struct pv_vcpu {
+	struct pv_vm *vm;
+	unsigned int id;
+	pthread_t thread;        /* set by the vCPU thread itself */
+	pthread_t handle;        /* for pthread_join (owned by pv_vm_run) */
+	bool joinable;
+	atomic_bool in_thread;   /* set by the vCPU thread before it first runs */
+	bool up;                 /* started (vCPU 0 at run, others by PV_HC_VCPU_UP) */
+	struct pv_boot_regs boot;
+	struct pv_counters cnt;
+	void *be;                /* backend state */
+};
+
+enum pv_vm_state { PV_VM_NEW, PV_VM_RUNNING, PV_VM_DONE };
+
+struct pv_backend_ops;
+
+struct pv_vm {
+	const struct pv_backend_ops *ops;
+	void *be;
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint64_t map_end;        /* end of the identity map */
+	unsigned int domid;
+	unsigned int nr_vcpus;
+	struct pv_vcpu *vcpus;
+	struct pv_dev devs[PV_STATS_MAX_DEVS];
+	unsigned int nr_devs;
+	char cmdline[PV_CMDLINE_MAX];
+	void (*console)(void *opaque, const char *buf, size_t len);
+	void *console_opaque;
+	bool loaded;
+
+	pthread_mutex_t lock;    /* guards the fields below */
+	pthread_cond_t cond;
+	enum pv_vm_state state;
+	int result;              /* pv_vm_run's return value */
+	int status;              /* guest exit status */
+	char err[256];
+	unsigned int waiting;    /* vCPUs blocked with no timeout */
+	unsigned int running;    /* vCPUs started and not finished */
+	unsigned int event_sources; /* things that can wake a blocked vCPU */
+	uint64_t events;         /* wake-up sequence, bumped by pv__vm_wake */
+	atomic_bool stopping;
+
+	uint64_t t_create, t_entry, t_end; /* CLOCK_MONOTONIC ns */
+	struct pv_stats base;    /* subtracted by pv_vm_stats after a reset */
+};
+
+/* Execution backend: one small ops table, chosen per VM. */
+struct pv_backend_ops {
+	const char *name;
+	int (*probe)(char *why, size_t n);     /* 0 if usable, else -ENODEV + reason */
+	int (*vm_init)(struct pv_vm *vm);      /* RAM exists; vCPUs not yet */
+	void (*vm_fini)(struct pv_vm *vm);
+	int (*vcpu_init)(struct pv_vcpu *v);
+	void (*vcpu_fini)(struct pv_vcpu *v);
+	/* Enter at v->boot and run until vm->stopping; report exits via pv__*. */
+	void (*vcpu_run)(struct pv_vcpu *v);
+	/* Make vcpu_run notice vm->stopping soon (any thread). */
+	void (*vcpu_kick)(struct pv_vcpu *v);
+	/* Add KVM binary statistics of v into st (may be NULL). */
+	void (*vcpu_kvm_stats)(struct pv_vcpu *v, struct pv_stats *st);
+};
+
+/* Register the emulation backend (libpv-emu calls this). */
+void pv__register_emu(const struct pv_backend_ops *ops);
+extern const struct pv_backend_ops pv__kvm_ops;
+
+/* ---- exits, called by backends on the vCPU thread ---- */
+
+/* Count one trap of reason r. */
+static inline void pv__count(struct pv_vcpu *v, enum pv_exit_reason r)
+{
+	__atomic_store_n(&v->cnt.exits[r], v->cnt.exits[r] + 1, __ATOMIC_RELAXED);
+}
+#define PV_INC(field) __atomic_store_n(&(field), (field) + 1, __ATOMIC_RELAXED)
+
+static inline bool pv__stopping(const struct pv_vm *vm)
+{
+	return atomic_load_explicit(&vm->stopping, memory_order_acquire);
+}
+
+/* A hypercall (counted here): returns the value for RAX. */
+uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4]);
+/* One port-I/O exit (counted here) moving count elements of size bytes at
+ * data (count > 1 for string instructions).  Unclaimed reads give ~0. */
+void pv__pio(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write);
+/* An access to guest-physical memory that is not RAM (counted here): a
+ * device's MMIO, or a fault ending the VM. */
+void pv__mmio(struct pv_vcpu *v, uint64_t gpa, void *data, unsigned int size, bool write, uint64_t rip);
+/* HLT executed at rip - 1 (counted here): wait for an event. */
+void pv__hlt(struct pv_vcpu *v, uint64_t rip);
+/* CPU exception `vector` at rip (counted as a fault): ends the VM. */
+void pv__exception(struct pv_vcpu *v, unsigned int vector, uint64_t error, uint64_t rip, uint64_t cr2);
+/* Any other fatal condition (counted as a fault): ends the VM with -EFAULT. */
+void pv__fault(struct pv_vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* End the VM once: the first caller's result wins; kicks every vCPU. */
+void pv__vm_end(struct pv_vm *vm, int result, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Wake vCPUs blocked in PV_HC_BLOCK/HLT (an event became pending). */
+void pv__vm_wake(struct pv_vm *vm);
+/* Block the calling vCPU until an event, stop, or timeout (0: none).
+ * Returns 0 on event, PV_ETIMEDOUT, or PV_EAGAIN when nothing could wake it
+ * (the VM is then ended as deadlocked). */
+long pv__vm_block(struct pv_vcpu *v, uint64_t timeout_ns);
+/* Start a secondary vCPU. */
+long pv__vcpu_up(struct pv_vcpu *v, uint64_t id, uint64_t rip, uint64_t rsp, uint64_t arg);
+
+/* Feature word 0 as this monitor offers it. */
+#define PV_FEATURES0 (PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP)
+
+/* ---- loader.c ---- */
+/* Write GDT, TSS, IDT, stubs, page tables and boot info; set vCPU 0's regs. */
+int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end);
+
+/* ---- misc ---- */
+uint64_t pv__now_ns(void);
+void pv__note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pv__set_error(struct pv_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *pv__exception_name(unsigned int vector);
+
+#endif /* PV_INTERNAL_H */

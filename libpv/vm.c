@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* VMs: creation, RAM, devices, vCPU threads, and how a run ends. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static atomic_uint next_domid = 1;
+static _Thread_local char last_error[256];
+
+uint64_t pv__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *pv_last_error(void)
+{
+	return last_error;
+}
+
+const char *pv_vm_error(const struct pv_vm *vm)
+{
+	return vm->err;
+}
+
+void pv__set_error(struct pv_vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->err, sizeof(vm->err), fmt, ap);
+	va_end(ap);
+}
+
+static int create_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *pv_vm_backend(const struct pv_vm *vm)
+{
+	return vm->ops->name;
+}
+
+unsigned int pv_vm_domid(const struct pv_vm *vm)
+{
+	return vm->domid;
+}
+
+unsigned int pv_vcpu_id(const struct pv_vcpu *vcpu)
+{
+	return vcpu->id;
+}
+
+void *pv_vm_ram(struct pv_vm *vm, uint64_t *size)
+{
+	if (size)
+		*size = vm->ram_size;
+	return vm->ram;
+}
+
+void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len)
+{
+	if (len == 0)
+		len = 1;
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+/* ---- backends ---- */
+
+static const struct pv_backend_ops *emu_ops;
+
+void pv__register_emu(const struct pv_backend_ops *ops)
+{
+	emu_ops = ops;
+}
+
+static const struct pv_backend_ops *backend_ops(enum pv_backend b, char *why, size_t n)
+{
+	const struct pv_backend_ops *ops = b == PV_BACKEND_KVM ? &pv__kvm_ops : emu_ops;
+
+	if (!ops) {
+		snprintf(why, n, "the emulation backend is not linked in (link libpv-emu and call pv_emu_register())");
+		return NULL;
+	}
+	return ops->probe(why, n) == 0 ? ops : NULL;
+}
+
+int pv_backend_probe(enum pv_backend b, char *why, size_t n)
+{
+	char buf[200];
+
+	if (b != PV_BACKEND_KVM && b != PV_BACKEND_EMU) {
+		snprintf(why ? why : buf, why ? n : sizeof(buf), "unknown backend %d", (int)b);
+		return -EINVAL;
+	}
+	return backend_ops(b, why ? why : buf, why ? n : sizeof(buf)) ? 0 : -ENODEV;
+}
+
+static const struct pv_backend_ops *choose_backend(enum pv_backend b)
+{
+	static atomic_bool noted;
+	char why[200] = "", why2[200] = "";
+	const struct pv_backend_ops *ops;
+
+	if (b == PV_BACKEND_KVM || b == PV_BACKEND_EMU) {
+		ops = backend_ops(b, why, sizeof(why));
+		if (!ops)
+			create_error(-ENODEV, "backend %s unusable: %s", b == PV_BACKEND_KVM ? "kvm" : "emu", why);
+		return ops;
+	}
+	ops = backend_ops(PV_BACKEND_KVM, why, sizeof(why));
+	if (ops)
+		return ops;
+	ops = backend_ops(PV_BACKEND_EMU, why2, sizeof(why2));
+	if (!ops) {
+		create_error(-ENODEV, "no usable backend: kvm: %s; emu: %s", why, why2);
+		return NULL;
+	}
+	if (!atomic_exchange(&noted, true))
+		pv__note("%s; using the emulation backend", why);
+	return ops;
+}
+
+/* ---- VM lifetime ---- */
+
+int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
+{
+	uint64_t t0 = pv__now_ns();
+	unsigned int vcpus;
+	struct pv_vm *vm;
+	int r;
+
+	if (!cfg || !out)
+		return create_error(-EINVAL, "no configuration");
+	*out = NULL;
+	vcpus = cfg->vcpus ? cfg->vcpus : 1;
+	if (vcpus > PV_MAX_VCPUS)
+		return create_error(-EINVAL, "%u vCPUs: the limit is %d", vcpus, PV_MAX_VCPUS);
+	if (cfg->ram_size < PV_RAM_MIN || cfg->ram_size > PV_RAM_MAX || cfg->ram_size % (2u << 20))
+		return create_error(-EINVAL, "RAM size %llu bytes: must be a multiple of 2 MiB from %llu MiB to %llu GiB",
+				    (unsigned long long)cfg->ram_size, PV_RAM_MIN >> 20, PV_RAM_MAX >> 30);
+	if (cfg->ram_size > (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE))
+		return create_error(-E2BIG, "RAM size %llu MiB exceeds the host's memory",
+				    (unsigned long long)(cfg->ram_size >> 20));
+	if (cfg->cmdline && strlen(cfg->cmdline) >= PV_CMDLINE_MAX)
+		return create_error(-EINVAL, "command line longer than %u bytes", PV_CMDLINE_MAX - 1);
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return create_error(-ENOMEM, "out of memory");
+	vm->t_create = t0;
+	vm->ops = choose_backend(cfg->backend);
+	if (!vm->ops) {
+		free(vm);
+		return -ENODEV;
+	}
+	vm->ram_size = cfg->ram_size;
+	vm->map_end = cfg->ram_size;
+	vm->nr_vcpus = vcpus;
+	vm->console = cfg->console;
+	vm->console_opaque = cfg->console_opaque;
+	if (cfg->cmdline)
+		strcpy(vm->cmdline, cfg->cmdline);
+	pthread_mutex_init(&vm->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&vm->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		r = create_error(-ENOMEM, "cannot map %llu MiB of guest RAM: %s",
+				 (unsigned long long)(vm->ram_size >> 20), strerror(errno));
+		goto fail;
+	}
+	madvise(vm->ram, vm->ram_size, MADV_DONTDUMP);
+	vm->vcpus = calloc(vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = create_error(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = vm->ops->vm_init(vm);
+	if (r < 0) {
+		create_error(r, "%s: cannot create VM: %s", vm->ops->name, vm->err);
+		vm->ops = NULL;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < vcpus; i++) {
+		struct pv_vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		r = vm->ops->vcpu_init(v);
+		if (r < 0) {
+			create_error(r, "%s: cannot create vCPU %u: %s", vm->ops->name, i, vm->err);
+			goto fail;
+		}
+	}
+	vm->domid = atomic_fetch_add(&next_domid, 1);
+	*out = vm;
+	return 0;
+fail:
+	pv_vm_destroy(vm);
+	return r;
+}
+
+void pv_vm_destroy(struct pv_vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->ops) {
+		for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].vm)
+				vm->ops->vcpu_fini(&vm->vcpus[i]);
+		vm->ops->vm_fini(vm);
+	}
+	free(vm->vcpus);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+/* ---- devices ---- */
+
+static int add_dev(struct pv_vm *vm, const char *name, bool mmio, uint64_t base, uint64_t len, pv_io_fn fn,
+		   void *opaque)
+{
+	struct pv_dev *d;
+
+	if (!vm || !fn || !name || len == 0)
+		return -EINVAL;
+	if (vm->state != PV_VM_NEW)
+		return -EBUSY;
+	if (vm->nr_devs == PV_STATS_MAX_DEVS)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < vm->nr_devs; i++) {
+		d = &vm->devs[i];
+		if (d->mmio == mmio && base < d->base + d->len && d->base < base + len)
+			return -EEXIST;
+	}
+	d = &vm->devs[vm->nr_devs++];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->mmio = mmio;
+	d->base = base;
+	d->len = len;
+	d->fn = fn;
+	d->opaque = opaque;
+	return 0;
+}
+
+int pv_vm_add_pio(struct pv_vm *vm, const char *name, uint16_t port, uint16_t count, pv_io_fn fn, void *opaque)
+{
+	if ((uint32_t)port + count > 0x10000)
+		return -EINVAL;
+	if (port <= PV_NULL_PORT && PV_HC_PORT < (uint32_t)port + count)
+		return -EEXIST; /* the hypercall and null ports belong to libpv */
+	return add_dev(vm, name, false, port, count, fn, opaque);
+}
+
+int pv_vm_add_mmio(struct pv_vm *vm, const char *name, pv_gpa_t gpa, uint64_t len, pv_io_fn fn, void *opaque)
+{
+	int r;
+
+	if (!vm || gpa % 4096 || len % 4096 || gpa < vm->ram_size || gpa > PV_MMIO_LIMIT ||
+	    len > PV_MMIO_LIMIT - gpa)
+		return -EINVAL;
+	r = add_dev(vm, name, true, gpa, len, fn, opaque);
+	if (r == 0 && gpa + len > vm->map_end)
+		vm->map_end = gpa + len;
+	return r;
+}
+
+static struct pv_dev *find_dev(struct pv_vm *vm, bool mmio, uint64_t addr, unsigned int size, unsigned int *idx)
+{
+	for (unsigned int i = 0; i < vm->nr_devs; i++) {
+		struct pv_dev *d = &vm->devs[i];
+
+		if (d->mmio == mmio && addr >= d->base && addr - d->base < d->len && size <= d->len - (addr - d->base)) {
+			*idx = i;
+			return d;
+		}
+	}
+	return NULL;
+}
+
+void pv__pio(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write)
+{
+	unsigned int idx;
+	struct pv_dev *d = find_dev(v->vm, false, port, size, &idx);
+
+	pv__count(v, PV_EXIT_PIO);
+	if (!d) {
+		PV_INC(v->cnt.pio_unclaimed);
+		if (!write)
+			memset(data, 0xff, (size_t)size * count);
+		return;
+	}
+	PV_INC(v->cnt.devs[idx]);
+	for (unsigned int i = 0; i < count; i++) {
+		uint8_t *p = (uint8_t *)data + (size_t)i * size;
+
+		if (!write)
+			memset(p, 0, size);
+		d->fn(d->opaque, v, port, p, size, write);
+	}
+}
+
+void pv__mmio(struct pv_vcpu *v, uint64_t gpa, void *data, unsigned int size, bool write, uint64_t rip)
+{
+	unsigned int idx;
+	struct pv_dev *d = find_dev(v->vm, true, gpa, size, &idx);
+
+	if (!d) {
+		pv__fault(v, "access outside guest RAM: %s of %u bytes at 0x%llx (rip 0x%llx)", write ? "write" : "read",
+			  size, (unsigned long long)gpa, (unsigned long long)rip);
+		return;
+	}
+	pv__count(v, PV_EXIT_MMIO);
+	PV_INC(v->cnt.devs[idx]);
+	if (!write)
+		memset(data, 0, size);
+	d->fn(d->opaque, v, gpa, data, size, write);
+}
+
+/* ---- ending a run ---- */
+
+void pv__vm_end(struct pv_vm *vm, int result, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->lock);
+	if (atomic_load(&vm->stopping)) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	vm->result = result;
+	vm->status = status;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(vm->err, sizeof(vm->err), fmt, ap);
+		va_end(ap);
+	}
+	vm->t_end = pv__now_ns();
+	atomic_store_explicit(&vm->stopping, true, memory_order_release);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->ops->vcpu_kick(&vm->vcpus[i]);
+}
+
+void pv_vm_stop(struct pv_vm *vm)
+{
+	if (vm)
+		pv__vm_end(vm, -EINTR, 0, "stopped by the monitor");
+}
+
+void pv__fault(struct pv_vcpu *v, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	pv__count(v, PV_EXIT_FAULT);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pv__vm_end(v->vm, -EFAULT, 0, "guest fault on vCPU %u: %s", v->id, msg);
+}
+
+static const char *const exc_names[32] = {
+	[0] = "#DE divide error", [1] = "#DB debug", [2] = "NMI", [3] = "#BP breakpoint", [4] = "#OF overflow",
+	[5] = "#BR bound range", [6] = "#UD invalid opcode", [7] = "#NM device not available",
+	[8] = "#DF double fault", [10] = "#TS invalid TSS", [11] = "#NP segment not present",
+	[12] = "#SS stack fault", [13] = "#GP general protection", [14] = "#PF page fault",
+	[16] = "#MF x87 error", [17] = "#AC alignment check", [18] = "#MC machine check",
+	[19] = "#XM SIMD error", [20] = "#VE virtualization", [21] = "#CP control protection",
+};
+
+const char *pv__exception_name(unsigned int vector)
+{
+	if (vector < 32 && exc_names[vector])
+		return exc_names[vector];
+	return vector < 32 ? "reserved exception" : "unexpected interrupt";
+}
+
+void pv__exception(struct pv_vcpu *v, unsigned int vector, uint64_t error, uint64_t rip, uint64_t cr2)
+{
+	/* A page fault on an identity map means the address is not RAM: say so
+	 * the way the emulation backend, which has no page faults, does. */
+	if (vector == 14 && cr2 >= 4096) {
+		pv__fault(v, "access outside guest RAM: %s at 0x%llx (rip 0x%llx)", error & 2 ? "write" : "read",
+			  (unsigned long long)cr2, (unsigned long long)rip);
+		return;
+	}
+	if (vector == 14) {
+		pv__fault(v, "%s: NULL page access at 0x%llx (rip 0x%llx)", pv__exception_name(vector),
+			  (unsigned long long)cr2, (unsigned long long)rip);
+		return;
+	}
+	if (vector >= 32)
+		pv__fault(v, "%s (rip 0x%llx)", pv__exception_name(vector), (unsigned long long)rip);
+	else
+		pv__fault(v, "%s (vector %u) at rip 0x%llx", pv__exception_name(vector), vector,
+			  (unsigned long long)rip);
+	(void)error;
+}
+
+/* ---- blocking and waking ---- */
+
+void pv__vm_wake(struct pv_vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->events++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+long pv__vm_block(struct pv_vcpu *v, uint64_t timeout_ns)
+{
+	struct pv_vm *vm = v->vm;
+	struct timespec ts;
+	long ret = 0;
+	uint64_t seen;
+
+	if (timeout_ns) {
+		uint64_t t = pv__now_ns() + timeout_ns;
+
+		ts.tv_sec = (time_t)(t / 1000000000ull);
+		ts.tv_nsec = (long)(t % 1000000000ull);
+	}
+	pthread_mutex_lock(&vm->lock);
+	seen = vm->events;
+	if (!timeout_ns)
+		vm->waiting++;
+	while (vm->events == seen && !atomic_load(&vm->stopping)) {
+		if (!timeout_ns && vm->waiting == vm->running && vm->event_sources == 0) {
+			/* Every started vCPU waits and nothing can wake one. */
+			pthread_mutex_unlock(&vm->lock);
+			pv__fault(v, "every vCPU waits for an event and no event source exists (deadlock)");
+			pthread_mutex_lock(&vm->lock);
+			ret = PV_EAGAIN;
+			break;
+		}
+		if (timeout_ns) {
+			if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT) {
+				ret = PV_ETIMEDOUT;
+				break;
+			}
+		} else {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		}
+	}
+	if (!timeout_ns)
+		vm->waiting--;
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+void pv__hlt(struct pv_vcpu *v, uint64_t rip)
+{
+	(void)rip;
+	pv__count(v, PV_EXIT_HLT);
+	pv__vm_block(v, 0);
+}
+
+/* ---- running ---- */
+
+static void *vcpu_thread(void *arg)
+{
+	struct pv_vcpu *v = arg;
+	struct pv_vm *vm = v->vm;
+
+	v->thread = pthread_self();
+	atomic_store(&v->in_thread, true); /* before any look at vm->stopping: see vcpu_kick */
+	pthread_mutex_lock(&vm->lock);
+	while (!v->up && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	if (!atomic_load(&vm->stopping)) {
+		if (v->id == 0)
+			vm->t_entry = pv__now_ns();
+		vm->ops->vcpu_run(v);
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (v->up)
+		vm->running--;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+long pv__vcpu_up(struct pv_vcpu *v, uint64_t id, uint64_t rip, uint64_t rsp, uint64_t arg)
+{
+	struct pv_vm *vm = v->vm;
+	struct pv_vcpu *t;
+	long ret = 0;
+
+	if (id == 0 || id >= vm->nr_vcpus)
+		return PV_EINVAL;
+	if (!pv_gpa_ptr(vm, rip, 1) || rip < PV_GUEST_LOAD_MIN || rsp > vm->ram_size || rsp < PV_GUEST_LOAD_MIN)
+		return PV_EFAULT;
+	t = &vm->vcpus[id];
+	pthread_mutex_lock(&vm->lock);
+	if (t->up) {
+		ret = PV_EBUSY;
+	} else {
+		t->boot = (struct pv_boot_regs){ .rip = rip, .rsp = rsp, .rdi = arg, .rsi = id };
+		t->up = true;
+		vm->running++;
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int pv_vm_run(struct pv_vm *vm, int *status)
+{
+	unsigned int i;
+	int r;
+
+	if (!vm)
+		return -EINVAL;
+	if (!vm->loaded) {
+		pv__set_error(vm, "no guest loaded");
+		return -ENOEXEC;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != PV_VM_NEW) {
+		pthread_mutex_unlock(&vm->lock);
+		pv__set_error(vm, "a VM runs once");
+		return -EBUSY;
+	}
+	vm->state = PV_VM_RUNNING;
+	vm->vcpus[0].up = true;
+	vm->running = 1;
+	pthread_mutex_unlock(&vm->lock);
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		pthread_t t;
+
+		r = -pthread_create(&t, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (r < 0) {
+			pv__vm_end(vm, r, 0, "cannot start vCPU thread %u: %s", i, strerror(-r));
+			break;
+		}
+		vm->vcpus[i].handle = t;
+		vm->vcpus[i].joinable = true;
+	}
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].joinable)
+			pthread_join(vm->vcpus[i].handle, NULL);
+	pthread_mutex_lock(&vm->lock);
+	vm->state = PV_VM_DONE;
+	if (!atomic_load(&vm->stopping)) {
+		/* Every vCPU returned without an exit: a backend error. */
+		vm->result = -EIO;
+		snprintf(vm->err, sizeof(vm->err), "every vCPU stopped without a guest exit");
+	}
+	r = vm->result;
+	if (r == 0 && status)
+		*status = vm->status;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}

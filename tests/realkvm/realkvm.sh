@@ -1,0 +1,220 @@
+#!/bin/bash
+# realkvm.sh: run a host command against a faithful KVM (Debian's stock kvm_amd)
+# inside an L1 Linux guest under QEMU TCG, which emulates AMD SVM with nested
+# paging (see DESIGN.md section 7).
+#
+#   realkvm.sh [--cache DIR] [--timeout SECS] -- CMD [ARGS...]
+#
+# L1 sees the host root file system read-only over 9p, with a tmpfs overlay on
+# top so that everything is writable (writes are thrown away). CMD runs chrooted
+# into it, in the same working directory, with the same environment, against
+# L1's /dev/kvm; its stdout and stderr stream back to ours over virtio-serial.
+# Exit status: CMD's own; 99 if the test bed failed (L1 did not boot, kvm_amd did
+# not load, ...); 124 on timeout. On any non-zero status the L1 console log is
+# printed to stderr.
+#
+# Missing packages (qemu-system-x86, busybox-static) are installed with apt-get.
+# The stock kernel is fetched with apt-get download + dpkg -x (never installed)
+# and cached, with the L1 initramfs, in the cache directory
+# (default: $MESON_BUILD_ROOT/realkvm-cache, else ./realkvm-cache).
+set -euo pipefail
+
+cache=${MESON_BUILD_ROOT:-.}/realkvm-cache
+timeout=300
+usage() { echo "usage: $0 [--cache DIR] [--timeout SECS] -- CMD [ARGS...]" >&2; exit 99; }
+while (($#)); do
+    case $1 in
+    --cache) cache=${2:?}; shift 2 ;;
+    --timeout) timeout=${2:?}; shift 2 ;;
+    --) shift; break ;;
+    *) usage ;;
+    esac
+done
+(($#)) || usage
+
+log() { echo "realkvm: $*" >&2; }
+die() { log "error: $*"; exit 99; }
+
+# Modules L1 loads, in this order after their dependencies (resolved from
+# modules.dep), with their parameters.
+L1_MODULES=("kvm-amd npt=1" virtio_pci virtio_console 9pnet_virtio 9p overlay)
+
+# ---- host packages ------------------------------------------------------------
+apt_get() {  # apt-get, refreshing the package lists once if the first try fails
+    local a=(-o DPkg::Lock::Timeout=600 -o APT::Sandbox::User=root)
+    DEBIAN_FRONTEND=noninteractive apt-get "${a[@]}" "$@" ||
+        { apt-get "${a[@]}" -q update >&2 && DEBIAN_FRONTEND=noninteractive apt-get "${a[@]}" "$@"; }
+}
+ensure_packages() {
+    local missing=()
+    command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+    [[ $(dpkg-query -W -f '${Status}' busybox-static 2>/dev/null) == *" installed" ]] ||
+        missing+=(busybox-static)
+    ((${#missing[@]})) || return 0
+    log "installing ${missing[*]}"
+    apt_get install -y -q --no-install-recommends "${missing[@]}" >&2 || die "apt-get install failed"
+}
+
+# ---- the stock kernel -----------------------------------------------------------
+kernel_tree() { compgen -G "$cache/linux-image-6.1.0-*-amd64" | sort -V | tail -n1; }
+fetch_kernel() {
+    [[ -n $(kernel_tree) ]] && return 0
+    # The version apt offers is the one the linux-image-amd64 metapackage depends on.
+    local pkg=""
+    find_pkg() { apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1; }
+    pkg=$(find_pkg)
+    [[ -n $pkg ]] || { apt-get -q update >&2; pkg=$(find_pkg); }
+    [[ -n $pkg ]] || die "apt offers no linux-image-6.1.0-*-amd64"
+    log "fetching $pkg"
+    rm -rf "$cache/dl" && mkdir -p "$cache/dl"
+    (cd "$cache/dl" && apt_get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
+    rm -rf "$cache/$pkg.partial"
+    dpkg -x "$cache"/dl/"$pkg"_*.deb "$cache/$pkg.partial"
+    # The package ships no modules.dep (its postinst runs depmod): make one.
+    busybox depmod -b "$cache/$pkg.partial" "${pkg#linux-image-}"
+    mv "$cache/$pkg.partial" "$cache/$pkg" && rm -rf "$cache/dl"
+}
+
+# ---- the L1 initramfs -------------------------------------------------------------
+# L1's /init (busybox sh). $realkvm_spec comes from the kernel command line: a
+# host directory holding run.sh. Markers on the console tell the host how it went.
+read -r -d '' L1_INIT <<'EOF' || true
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
+fail() { echo "REALKVM-FAIL: $*"; dmesg; poweroff -f; }
+while read -r mod args; do
+    insmod "/lib/modules/$mod.ko" $args || fail "insmod $mod $args"
+done < /etc/modules.list
+[ -c /dev/kvm ] || fail "no /dev/kvm after loading kvm_amd"
+# The host root, read-only, under a writable tmpfs overlay.
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose hostroot /lower ||
+    fail "cannot mount the host root over 9p"
+mount -t tmpfs tmpfs /rw && mkdir /rw/upper /rw/work
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /root ||
+    fail "cannot mount the overlay"
+mount -t proc proc /root/proc; mount -t sysfs sysfs /root/sys; mount -t devtmpfs devtmpfs /root/dev
+mkdir -p /root/dev/pts /root/dev/shm
+mount -t devpts devpts /root/dev/pts; mount -t tmpfs tmpfs /root/dev/shm
+ip link set lo up
+for p in /sys/class/virtio-ports/*; do
+    case $(cat "$p/name") in stdout) out=/dev/${p##*/} ;; stderr) err=/dev/${p##*/} ;; esac
+done
+[ -n "$out" ] && [ -n "$err" ] || fail "virtio-serial ports stdout/stderr not found"
+echo "REALKVM-START"
+chroot /root /bin/bash "$realkvm_spec/run.sh" </dev/null >"$out" 2>"$err"
+echo "REALKVM-EXIT $?"
+poweroff -f
+EOF
+
+build_initramfs() {  # (cpio path)
+    local tree moddir root=$tmp/initramfs
+    tree=$(kernel_tree)
+    moddir=$(compgen -G "$tree/lib/modules/6.1.0-*-amd64") || die "no modules in $tree"
+    mkdir -p "$root"/{bin,dev,proc,sys,etc,lib/modules,lower,rw,root}
+    cp /bin/busybox "$root/bin/busybox"
+    printf '%s\n' "$L1_INIT" > "$root/init" && chmod +x "$root/init"
+
+    # Each wanted module after its dependencies (modules.dep lists a module's
+    # whole dependency chain, the deepest last), each once, decompressed.
+    local -A seen=() params=()
+    local order=() spec
+    add_module() {  # (path relative to moddir)
+        [[ -n ${seen[$1]:-} ]] && return; seen[$1]=1
+        local deps i
+        read -r -a deps <<<"$(sed -n "s|^$1: *||p" "$moddir/modules.dep")"
+        for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add_module "${deps[i]}"; done
+        order+=("$1")
+    }
+    for spec in "${L1_MODULES[@]}"; do
+        local name=${spec%% *} path
+        path=$(grep -oE "^[^:]*/(${name//[-_]/[-_]})\.ko(\.xz|\.zst)?:" "$moddir/modules.dep" | head -n1) ||
+            die "module $name not in $moddir"
+        path=${path%:}; add_module "$path"
+        [[ $spec == *" "* ]] && params[$path]=${spec#* }
+    done
+    local m base
+    for m in "${order[@]}"; do
+        base=$(basename "$m"); base=${base%.xz}; base=${base%.zst}; base=${base%.ko}
+        case $m in
+        *.xz) xz -dc "$moddir/$m" ;; *.zst) zstd -qdc "$moddir/$m" ;; *) cat "$moddir/$m" ;;
+        esac > "$root/lib/modules/$base.ko"
+        echo "$base ${params[$m]:-}" >> "$root/etc/modules.list"
+    done
+    (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null) > "$1.partial" && mv "$1.partial" "$1"
+}
+
+# ---- set up the test bed (once per cache directory) ---------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/realkvm.XXXXXX")
+qpid=""
+cleanup() { [[ -n $qpid ]] && kill "$qpid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'log "interrupted"; exit 99' INT TERM HUP
+
+mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
+# The initramfs is named by a hash of this script, so editing /init or the module
+# list rebuilds it.
+cpio=$cache/l1-$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12).cpio
+if [[ ! -f $cpio ]] || ! command -v qemu-system-x86_64 >/dev/null; then
+    exec {lock}>"$cache/.lock"
+    flock "$lock"   # parallel tests: one sets up, the others wait
+    ensure_packages
+    fetch_kernel
+    [[ -f $cpio ]] || { log "building $cpio"; build_initramfs "$cpio"; }
+    exec {lock}>&-
+fi
+vmlinuz=$(compgen -G "$(kernel_tree)/boot/vmlinuz-*") || die "no kernel in $cache"
+
+# ---- run CMD in L1 ----------------------------------------------------------------
+# run.sh: the caller's environment, working directory and command, for bash in L1.
+{
+    export -p
+    printf 'cd %q || exit 125\nexec' "$PWD"
+    printf ' %q' "$@"
+    echo
+} > "$tmp/run.sh"
+
+# CMD's stdout and stderr: virtio-serial ports -> FIFOs -> cat -> ours. QEMU's
+# pipe chardev reads guest input from PATH.in and writes output to PATH.out (given
+# one FIFO, it would read back its own output).
+mkfifo "$tmp"/{out,err}.{in,out}
+cat "$tmp/out.out" & outcat=$!
+cat "$tmp/err.out" >&2 & errcat=$!
+
+timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+    -accel tcg -cpu max -m 2G -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+    -kernel "$vmlinuz" -initrd "$cpio" \
+    -append "console=ttyS0 quiet panic=-1 ${REALKVM_KERNEL_ARGS:-} realkvm_spec=$tmp" \
+    -serial "file:$tmp/console.log" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-serial-pci,id=vs \
+    -chardev pipe,id=out,path="$tmp/out" -device virtserialport,bus=vs.0,chardev=out,name=stdout \
+    -chardev pipe,id=err,path="$tmp/err" -device virtserialport,bus=vs.0,chardev=err,name=stderr \
+    </dev/null 2>"$tmp/qemu.log" &
+qpid=$!
+qrc=0; wait "$qpid" || qrc=$?
+qpid=""
+# If QEMU never opened the FIFOs, the cats still wait in open(): open and close a writer.
+exec {w}<>"$tmp/out.out" {w2}<>"$tmp/err.out"; exec {w}>&- {w2}>&-
+wait "$outcat" "$errcat" || true
+
+console=$(tr -d '\r' < "$tmp/console.log" 2>/dev/null || true)
+rc=$(sed -n 's/^REALKVM-EXIT \([0-9]*\)$/\1/p' <<<"$console" | tail -n1)
+if [[ -z $rc ]]; then
+    if ((qrc == 124 || qrc == 137)); then
+        log "timed out after ${timeout}s"; rc=124
+    elif grep -q '^REALKVM-FAIL' <<<"$console"; then
+        log "L1 test bed failed: $(sed -n 's/^REALKVM-FAIL: //p' <<<"$console")"; rc=99
+    else
+        log "L1 did not finish (qemu exit status $qrc)"; rc=99
+    fi
+fi
+if ((rc != 0)) || [[ -n ${REALKVM_VERBOSE:-} ]]; then
+    log "command exited with status $rc; L1 console log:"
+    { echo "----- L1 console -----"; echo "$console"
+      [[ -s $tmp/qemu.log ]] && { echo "----- qemu stderr -----"; cat "$tmp/qemu.log"; }
+      echo "----------------------"; } >&2
+fi
+exit "$rc"
