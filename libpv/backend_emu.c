@@ -41,6 +41,9 @@ struct emu_vcpu_be {
 	/* An exception seen by the interrupt hook. */
 	bool intr;
 	uint32_t intno;
+	/* Replay state of exact_rip(). */
+	uint64_t last_pc;
+	unsigned int steps;
 };
 
 static int emu_probe(char *why, size_t n)
@@ -258,6 +261,43 @@ static int map_mmio(struct pv_vcpu *v)
 	return 0;
 }
 
+/*
+ * Unicorn reports an invalid access with RIP at the start of the translation
+ * block.  To name the faulting instruction, replay from there under a code
+ * hook that records each instruction's address until the access fails
+ * again.  The VM is ending, so repeated side effects do not matter; the
+ * replay is bounded.
+ */
+static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct emu_vcpu_be *be = user;
+
+	(void)size;
+	be->last_pc = addr;
+	if (++be->steps > 4096)
+		uc_emu_stop(uc);
+}
+
+static uint64_t exact_rip(struct pv_vcpu *v, uint64_t rip)
+{
+	struct emu_vcpu_be *be = v->be;
+	uint64_t addr = be->bad_addr;
+	uc_hook h;
+
+	if (uc_hook_add(be->uc, &h, UC_HOOK_CODE, (void *)hook_code, be, 1, 0))
+		return rip;
+	uc_ctl_remove_cache(be->uc, rip & ~4095ull, (rip & ~4095ull) + 8192); /* retranslate with the hook */
+	be->bad_access = false;
+	be->steps = 0;
+	be->last_pc = rip;
+	if (uc_emu_start(be->uc, rip, 0, 0, 0) != UC_ERR_OK && be->bad_access && be->bad_addr == addr)
+		rip = be->last_pc;
+	uc_hook_del(be->uc, h);
+	be->bad_access = true;
+	be->bad_addr = addr;
+	return rip;
+}
+
 /* Turn what stopped the engine into a fault message. */
 static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 {
@@ -274,6 +314,8 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 	case UC_ERR_READ_UNMAPPED:
 	case UC_ERR_WRITE_UNMAPPED:
 	case UC_ERR_FETCH_UNMAPPED:
+		if (e != UC_ERR_FETCH_UNMAPPED && be->bad_access)
+			rip = exact_rip(v, rip);
 		if (be->bad_access && be->bad_addr < 4096) {
 			pv__exception(v, 14, be->bad_write ? 2 : 0, rip, be->bad_addr);
 			return;
