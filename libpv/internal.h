@@ -174,8 +174,10 @@ long pv__vcpu_up(struct pv_vcpu *v, uint64_t id, uint64_t rip, uint64_t rsp, uin
 #define PV_FEATURES0 (PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP)
 
 /* ---- loader.c ---- */
-/* Write GDT, TSS, IDT, stubs, page tables and boot info; set vCPU 0's regs. */
+/* Write GDT, TSS, IDT, stubs and boot info; set vCPU 0's regs. */
 int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end);
+/* Write the identity-map page tables for RAM and every MMIO region. */
+int pv__build_page_tables(struct pv_vm *vm);
 
 /* ---- misc ---- */
 uint64_t pv__now_ns(void);

@@ -191,16 +191,19 @@ static void build_idt(uint8_t *ram)
 	}
 }
 
-/* Identity map [0, vm->map_end) with 2 MiB pages; the first 4 KiB absent. */
-static int build_page_tables(struct pv_vm *vm)
+/* Identity map [0, vm->map_end) with 2 MiB pages; the first 4 KiB absent.
+ * Called at run time, when every MMIO region is known. */
+int pv__build_page_tables(struct pv_vm *vm)
 {
 	uint8_t *ram = vm->ram;
 	uint64_t pml4 = PV_PT_ADDR, pdpt = pml4 + PAGE, pt = pdpt + PAGE, pd = pt + PAGE;
 	uint64_t map_end = (vm->map_end + MIB2 - 1) & ~(MIB2 - 1);
 	uint64_t npd = (map_end + GIB - 1) / GIB;
 
-	if (pd + npd * PAGE > PV_PT_END)
+	if (pd + npd * PAGE > PV_PT_END) {
+		pv__set_error(vm, "page tables for 0x%llx bytes do not fit", (unsigned long long)map_end);
 		return -E2BIG;
+	}
 	memset(ram + pml4, 0, (size_t)(PV_PT_END - pml4));
 	put64(ram, pml4, pdpt | 3);
 	for (uint64_t i = 0; i < npd; i++)
@@ -217,15 +220,9 @@ int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end)
 {
 	struct pv_boot_info bi = { 0 };
 	uint64_t cmd = PV_BOOT_INFO_ADDR + 64;
-	int r;
 
 	build_gdt(vm->ram);
 	build_idt(vm->ram);
-	r = build_page_tables(vm);
-	if (r < 0) {
-		pv__set_error(vm, "page tables for 0x%llx bytes do not fit", (unsigned long long)vm->map_end);
-		return r;
-	}
 	bi.magic = PV_BOOT_MAGIC;
 	bi.abi_version = PV_ABI_VERSION;
 	bi.size = sizeof(bi);

@@ -552,6 +552,11 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 		pv__set_error(vm, "a VM runs once");
 		return -EBUSY;
 	}
+	r = pv__build_page_tables(vm);
+	if (r < 0) {
+		pthread_mutex_unlock(&vm->lock);
+		return r;
+	}
 	vm->state = PV_VM_RUNNING;
 	vm->vcpus[0].up = true;
 	vm->running = 1;

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hostile: issues hypercalls with hostile arguments and prints each result
+ * as "name=value" so the test can check every one.
+ */
+#include <pv/guest.h>
+
+#define SHOW(name, expr) pv_printf("%s=%ld\n", name, (long)(expr))
+
+static char buf[PV_CONSOLE_MAX + 16];
+
+int pv_main(const struct pv_boot_info *bi)
+{
+	unsigned long ram = bi->ram_size;
+
+	SHOW("version", pv_hypercall0(PV_HC_VERSION));
+	SHOW("features0", pv_hypercall1(PV_HC_FEATURES, 0));
+	SHOW("features7", pv_hypercall1(PV_HC_FEATURES, 7));
+	SHOW("unknown", pv_hypercall0(4242));
+	SHOW("unknown_high", pv_hypercall0(0x8000000000000002ul));
+	SHOW("console_outside", pv_console_write((void *)(ram + 4096), 8));
+	SHOW("console_straddle", pv_console_write((void *)(ram - 4), 8));
+	SHOW("console_wrap", pv_console_write((void *)~0ul, 16));
+	SHOW("console_wrap2", pv_console_write((void *)0x200000, ~0ul - 0x100));
+	SHOW("console_too_long", pv_console_write(buf, PV_CONSOLE_MAX + 1));
+	SHOW("console_empty", pv_console_write(buf, 0));
+	SHOW("console_last_byte", pv_console_write((void *)(ram - 1), 0));
+	SHOW("block_timeout", pv_block(1000000));
+	SHOW("vcpu_up_self", pv_hypercall4(PV_HC_VCPU_UP, 0, 0x100000, 0x200000, 0));
+	SHOW("vcpu_up_missing", pv_hypercall4(PV_HC_VCPU_UP, 5, 0x100000, 0x200000, 0));
+	SHOW("vcpu_up_huge", pv_hypercall4(PV_HC_VCPU_UP, 1ul << 40, 0x100000, 0x200000, 0));
+	SHOW("time_monotonic", pv_time_ns() <= pv_time_ns());
+	SHOW("yield", pv_yield());
+	pv_printf("still alive\n");
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Every example guest boots and behaves on each backend. */
+#include <string.h>
+
+#include "common.h"
+
+static void check_hello(enum pv_backend b)
+{
+	struct run r;
+	char want[128];
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, GUEST("hello"), NULL, &r);
+	cr_assert_eq(r.r, 0, "%s: %s", backend_name(b), r.err);
+	cr_assert_eq(r.status, 0);
+	snprintf(want, sizeof(want), "Hello from a libpv guest (ABI v1, domain %u, 16 MiB RAM, 1 vCPU)\n", r.domid);
+	cr_assert_str_eq(r.out, want);
+	/* One line is one console hypercall; then the exit. */
+	cr_assert_eq(r.st.hypercalls[PV_HC_CONSOLE_WRITE], 1);
+	cr_assert_eq(r.st.hypercalls[PV_HC_EXIT], 1);
+	cr_assert_eq(r.st.exits_total, 2);
+	cr_assert(r.st.startup_ns > 0);
+}
+
+Test(guests, hello_on_emu) { check_hello(PV_BACKEND_EMU); }
+Test(guests, hello_on_kvm) { check_hello(PV_BACKEND_KVM); }
+
+static void check_exitcode(enum pv_backend b)
+{
+	static const char *const args[] = { "0", "1", "42", "255", "256" };
+	static const int want[] = { 0, 1, 42, 255, 0 };
+
+	REQUIRE_BACKEND(b);
+	for (unsigned int i = 0; i < 5; i++) {
+		struct run r;
+		struct run_opts o = { .cmdline = args[i] };
+
+		run_guest(b, GUEST("exitcode"), &o, &r);
+		cr_assert_eq(r.r, 0, "%s", r.err);
+		cr_assert_eq(r.status, want[i], "exitcode %s gave %d", args[i], r.status);
+	}
+}
+
+Test(guests, exitcode_on_emu) { check_exitcode(PV_BACKEND_EMU); }
+Test(guests, exitcode_on_kvm) { check_exitcode(PV_BACKEND_KVM); }
+
+static void check_compute(enum pv_backend b)
+{
+	struct run r;
+	struct run_opts o = { .cmdline = "10000" };
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, GUEST("compute"), &o, &r);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	/* 1229 primes below 10^4; the checksum is a hash of all of them in order. */
+	cr_assert(strstr(r.out, "primes below 10000: 1229 ") != NULL, "got: %s", r.out);
+	cr_assert_eq(r.st.exits_total, 2, "compute traps only to print and exit");
+}
+
+Test(guests, compute_on_emu) { check_compute(PV_BACKEND_EMU); }
+Test(guests, compute_on_kvm) { check_compute(PV_BACKEND_KVM); }
+
+static void check_fault(enum pv_backend b, const char *how, const char *want)
+{
+	struct run r;
+	struct run_opts o = { .cmdline = how };
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, GUEST("fault"), &o, &r);
+	cr_assert_eq(r.r, -EFAULT, "fault %s: r=%d (%s)", how, r.r, r.err);
+	cr_assert(strstr(r.err, want) != NULL, "fault %s: '%s' lacks '%s'", how, r.err, want);
+	cr_assert(strstr(r.err, "rip 0x10") != NULL, "fault %s: '%s' names no guest RIP", how, r.err);
+	cr_assert(strstr(r.out, "survived") == NULL);
+	cr_assert_eq(r.st.exits[PV_EXIT_FAULT], 1);
+}
+
+static void check_faults(enum pv_backend b)
+{
+	check_fault(b, "ud2", "#UD invalid opcode");
+	check_fault(b, "null", "NULL page access at 0x10");
+	check_fault(b, "outside", "access outside guest RAM: read at 0x1001000");
+	check_fault(b, "div0", "#DE divide error");
+}
+
+Test(guests, faults_are_reported_on_emu) { check_faults(PV_BACKEND_EMU); }
+Test(guests, faults_are_reported_on_kvm) { check_faults(PV_BACKEND_KVM); }
+
+Test(guests, highmem_hypercall_args_are_64_bit)
+{
+	enum pv_backend bs[] = { PV_BACKEND_EMU, PV_BACKEND_KVM };
+
+	for (int i = 0; i < 2; i++) {
+		struct run r;
+		struct run_opts o = { .mem = 6ull << 30 };
+		char why[200];
+
+		if (!backend_usable(bs[i], why, sizeof(why)))
+			continue;
+		run_guest(bs[i], TEST_GUEST("highmem"), &o, &r);
+		cr_assert_eq(r.r, 0, "%s: %s", backend_name(bs[i]), r.err);
+		cr_assert_eq(r.status, 0);
+		cr_assert_str_eq(r.out, "written at 5 GiB\n");
+	}
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Hostile hypercall arguments get errors; the monitor touches nothing
+ * outside the guest's RAM and keeps running. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+static long value(const char *out, const char *name)
+{
+	char key[64];
+	const char *p;
+	long v;
+
+	snprintf(key, sizeof(key), "\n%s=", name);
+	p = strstr(out, key);
+	if (!p && !strncmp(out, key + 1, strlen(key + 1)))
+		p = out - 1;
+	cr_assert(p != NULL, "no %s in output:\n%s", name, out);
+	cr_assert_eq(sscanf(p + strlen(key), "%ld", &v), 1);
+	return v;
+}
+
+static void hostile(enum pv_backend b)
+{
+	static struct run r;
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, TEST_GUEST("hostile"), NULL, &r);
+	cr_assert_eq(r.r, 0, "%s: %s", backend_name(b), r.err);
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(value(r.out, "version"), PV_ABI_VERSION);
+	cr_assert_eq(value(r.out, "features0"), PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP);
+	cr_assert_eq(value(r.out, "features7"), 0);
+	cr_assert_eq(value(r.out, "unknown"), PV_ENOSYS);
+	cr_assert_eq(value(r.out, "unknown_high"), PV_ENOSYS);
+	cr_assert_eq(value(r.out, "console_outside"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "console_straddle"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "console_wrap"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "console_wrap2"), PV_E2BIG);
+	cr_assert_eq(value(r.out, "console_too_long"), PV_E2BIG);
+	cr_assert_eq(value(r.out, "console_empty"), 0);
+	cr_assert_eq(value(r.out, "console_last_byte"), 0);
+	cr_assert_eq(value(r.out, "block_timeout"), PV_ETIMEDOUT);
+	cr_assert_eq(value(r.out, "vcpu_up_self"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "vcpu_up_missing"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "vcpu_up_huge"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "time_monotonic"), 1);
+	cr_assert_eq(value(r.out, "yield"), 0);
+	cr_assert(strstr(r.out, "still alive\n") != NULL);
+	cr_assert_eq(r.st.hypercalls_unknown, 2);
+	cr_assert_eq(r.st.exits[PV_EXIT_FAULT], 0);
+}
+
+Test(hostile, hypercall_arguments_on_emu) { hostile(PV_BACKEND_EMU); }
+Test(hostile, hypercall_arguments_on_kvm) { hostile(PV_BACKEND_KVM); }
