@@ -5,17 +5,23 @@
 static const struct {
 	const char *name;
 	pv_hc_fn fn;
+	unsigned int nargs;
 } table[PV_HC_NR] = {
-	[PV_HC_VERSION] = { "version", pv_hc_version },
-	[PV_HC_FEATURES] = { "features", pv_hc_features },
-	[PV_HC_CONSOLE_WRITE] = { "console_write", pv_hc_console_write },
-	[PV_HC_EXIT] = { "exit", pv_hc_exit },
-	[PV_HC_TIME] = { "time", pv_hc_time },
-	[PV_HC_YIELD] = { "yield", pv_hc_yield },
-	[PV_HC_BLOCK] = { "block", pv_hc_block },
-	[PV_HC_VCPU_UP] = { "vcpu_up", pv_hc_vcpu_up },
-	[PV_HC_FAULT] = { "fault", pv_hc_fault },
+	[PV_HC_VERSION] = { "version", pv_hc_version, 0 },
+	[PV_HC_FEATURES] = { "features", pv_hc_features, 1 },
+	[PV_HC_CONSOLE_WRITE] = { "console_write", pv_hc_console_write, 2 },
+	[PV_HC_EXIT] = { "exit", pv_hc_exit, 1 },
+	[PV_HC_TIME] = { "time", pv_hc_time, 0 },
+	[PV_HC_YIELD] = { "yield", pv_hc_yield, 0 },
+	[PV_HC_BLOCK] = { "block", pv_hc_block, 1 },
+	[PV_HC_VCPU_UP] = { "vcpu_up", pv_hc_vcpu_up, 4 },
+	[PV_HC_FAULT] = { "fault", pv_hc_fault, 4 },
 };
+
+unsigned int pv__hypercall_nargs(uint64_t nr)
+{
+	return nr < PV_HC_NR ? table[nr].nargs : 0;
+}
 
 const char *pv_hypercall_name(unsigned int nr)
 {

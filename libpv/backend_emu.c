@@ -80,13 +80,17 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 		return;
 	}
 	if (port == PV_HC_PORT && size == 4) {
-		static const int ids[5] = { UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_R8, UC_X86_REG_R9 };
-		uint64_t vals[5] = { 0 };
-		void *ptrs[5] = { &vals[0], &vals[1], &vals[2], &vals[3], &vals[4] };
+		/* Register reads dominate a hypercall here: read only the
+		 * arguments this hypercall takes. */
+		static const int ids[4] = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_R8, UC_X86_REG_R9 };
+		uint64_t nr = value, a[4] = { 0 }; /* the number is the value written */
+		void *ptrs[4] = { &a[0], &a[1], &a[2], &a[3] };
+		unsigned int n = pv__hypercall_nargs(nr);
 		uint64_t ret;
 
-		uc_reg_read_batch(uc, (int *)ids, ptrs, 5);
-		ret = pv__hypercall(v, vals[0], &vals[1]);
+		if (n)
+			uc_reg_read_batch(uc, (int *)ids, ptrs, (int)n);
+		ret = pv__hypercall(v, nr, a);
 		uc_reg_write(uc, UC_X86_REG_RAX, &ret);
 		if (pv__stopping(v->vm))
 			uc_emu_stop(uc);

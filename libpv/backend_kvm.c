@@ -312,7 +312,10 @@ static void handle_io(struct pv_vcpu *v, struct kvm_vcpu_be *be)
 		struct kvm_regs tmp, *r = exit_regs(be, &tmp);
 		uint64_t a[4] = { r->rdi, r->rsi, r->r8, r->r9 };
 
-		r->rax = pv__hypercall(v, r->rax, a);
+		uint32_t nr;
+
+		memcpy(&nr, data, 4); /* the number is the value written */
+		r->rax = pv__hypercall(v, nr, a);
 		if (kvm_sync_regs)
 			run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		else

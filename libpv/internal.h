@@ -143,7 +143,10 @@ static inline bool pv__stopping(const struct pv_vm *vm)
 	return atomic_load_explicit(&vm->stopping, memory_order_acquire);
 }
 
-/* A hypercall (counted here): returns the value for RAX. */
+/* How many argument registers hypercall nr reads (backends may skip the rest). */
+unsigned int pv__hypercall_nargs(uint64_t nr);
+/* A hypercall (counted here): returns the value for RAX.  Arguments beyond
+ * pv__hypercall_nargs(nr) may be left zero. */
 uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4]);
 /* One port-I/O exit (counted here) moving count elements of size bytes at
  * data (count > 1 for string instructions).  Unclaimed reads give ~0. */

@@ -34,6 +34,7 @@ static void hostile(enum pv_backend b)
 	cr_assert_eq(value(r.out, "features7"), 0);
 	cr_assert_eq(value(r.out, "unknown"), PV_ENOSYS);
 	cr_assert_eq(value(r.out, "unknown_high"), PV_ENOSYS);
+	cr_assert_eq(value(r.out, "upper_rax_ignored"), PV_ABI_VERSION);
 	cr_assert_eq(value(r.out, "console_outside"), PV_EFAULT);
 	cr_assert_eq(value(r.out, "console_straddle"), PV_EFAULT);
 	cr_assert_eq(value(r.out, "console_wrap"), PV_EFAULT);

@@ -28,7 +28,8 @@
  *
  * Issuing a hypercall
  * -------------------
- *   RAX = hypercall number, RDI, RSI, R8, R9 = arguments 0..3 (full 64-bit
+ *   EAX = hypercall number (32 bits: the value the OUT writes; the upper
+ *   half of RAX is ignored), RDI, RSI, R8, R9 = arguments 0..3 (full 64-bit
  *   values: guest-physical addresses are not limited to 4 GiB), then
  *   "outl %eax, %dx" with DX = PV_HC_PORT.  That OUT is the only trap: one
  *   hypercall costs exactly one VM exit.  On return RAX holds the result;

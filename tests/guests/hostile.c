@@ -17,7 +17,8 @@ int pv_main(const struct pv_boot_info *bi)
 	SHOW("features0", pv_hypercall1(PV_HC_FEATURES, 0));
 	SHOW("features7", pv_hypercall1(PV_HC_FEATURES, 7));
 	SHOW("unknown", pv_hypercall0(4242));
-	SHOW("unknown_high", pv_hypercall0(0x8000000000000002ul));
+	SHOW("unknown_high", pv_hypercall0(0x80000002ul));
+	SHOW("upper_rax_ignored", pv_hypercall0(0xffffffff00000000ul | PV_HC_VERSION));
 	SHOW("console_outside", pv_console_write((void *)(ram + 4096), 8));
 	SHOW("console_straddle", pv_console_write((void *)(ram - 4), 8));
 	SHOW("console_wrap", pv_console_write((void *)~0ul, 16));
