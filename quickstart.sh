@@ -1,0 +1,98 @@
+#!/bin/sh
+# libpv quick start: installs what it needs from Debian, builds, and runs.
+#   ./quickstart.sh bench   the main job: the exit-count benchmark
+#   ./quickstart.sh test    every test: normal build, ASan+UBSan build, no-KVM run
+# Idempotent; run as root on Debian 12 (or with the packages already there).
+set -eu
+cd "$(dirname "$0")"
+
+PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev
+          spin qemu-system-x86 busybox-static cpio util-linux"
+
+install_packages() {
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "quickstart: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends $missing
+}
+
+# build DIR [meson options...]
+build() {
+	dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+# Print "N passed, N failed[, N skipped]" from meson's JSON logs.
+summary() {
+	python3 - "$@" <<'PY'
+import json, sys
+p = f = s = 0
+for log in sys.argv[1:]:
+    try:
+        lines = open(log).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif r == "SKIP":
+            s += 1
+        else:
+            f += 1
+print(f"{p} passed, {f} failed" + (f", {s} skipped" if s else ""))
+sys.exit(1 if f or p == 0 else 0)
+PY
+}
+
+case "${1:-}" in
+bench)
+	install_packages
+	build build -Dwerror=true
+	echo "== hello guest on each backend, with exit counts"
+	for b in emu kvm; do
+		if build/examples/pvrun --backend "$b" --stats build/examples/guests/hello.elf; then :; else
+			echo "(backend $b unavailable here)"
+		fi
+	done
+	echo "== pvbench --device hypercall"
+	build/examples/pvbench --device hypercall
+	;;
+test)
+	install_packages
+	status=0
+	build build -Dwerror=true
+	meson test -C build --print-errorlogs --num-processes 2 || status=1
+	logs="build/meson-logs/testlog.json"
+	# Once more without /dev/kvm: the suite must pass on the emulation backend alone.
+	if [ -e /dev/kvm ] && [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+		echo "== core suite with /dev/kvm hidden"
+		unshare -m sh -c 'mount --bind /dev/null /dev/kvm &&
+			meson test -C build --suite core --print-errorlogs --num-processes 2 --logbase nokvm' || status=1
+		logs="$logs build/meson-logs/nokvm.json"
+	fi
+	echo "== ASan+UBSan build"
+	build build-asan -Dwerror=true -Dsanitize=true -Db_lundef=false
+	meson test -C build-asan --suite core --print-errorlogs --num-processes 2 || status=1
+	logs="$logs build-asan/meson-logs/testlog.json"
+	summary $logs || status=1
+	exit $status
+	;;
+*)
+	echo "usage: ./quickstart.sh bench|test" >&2
+	exit 2
+	;;
+esac
