@@ -16,6 +16,14 @@ static const struct {
 	[PV_HC_BLOCK] = { "block", pv_hc_block, 1 },
 	[PV_HC_VCPU_UP] = { "vcpu_up", pv_hc_vcpu_up, 4 },
 	[PV_HC_FAULT] = { "fault", pv_hc_fault, 4 },
+	[PV_HC_GRANT_SETUP] = { "grant_setup", pv_hc_grant_setup, 2 },
+	[PV_HC_GRANT_END] = { "grant_end", pv_hc_grant_end, 1 },
+	[PV_HC_GRANT_COPY] = { "grant_copy", pv_hc_grant_copy, 2 },
+	[PV_HC_EVTCHN_SETUP] = { "evtchn_setup", pv_hc_evtchn_setup, 1 },
+	[PV_HC_EVTCHN_ALLOC] = { "evtchn_alloc", pv_hc_evtchn_alloc, 1 },
+	[PV_HC_EVTCHN_BIND] = { "evtchn_bind", pv_hc_evtchn_bind, 2 },
+	[PV_HC_EVTCHN_SEND] = { "evtchn_send", pv_hc_evtchn_send, 1 },
+	[PV_HC_EVTCHN_CLOSE] = { "evtchn_close", pv_hc_evtchn_close, 1 },
 };
 
 unsigned int pv__hypercall_nargs(uint64_t nr)

@@ -17,5 +17,13 @@ uint64_t pv_hc_yield(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_block(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_vcpu_up(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_fault(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_grant_setup(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_grant_end(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_grant_copy(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_setup(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_alloc(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_bind(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_send(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_close(struct pv_vcpu *v, const uint64_t a[4]);
 
 #endif

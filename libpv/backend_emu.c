@@ -96,6 +96,10 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 			uc_emu_stop(uc);
 		return;
 	}
+	if (port == PV_DOORBELL_PORT && size == 4) { /* what KVM's ioeventfd does */
+		pv__doorbell(v, value);
+		return;
+	}
 	if (port == PV_NULL_PORT) {
 		pv__count(v, PV_EXIT_PIO);
 		PV_INC(v->cnt.pio_unclaimed);

@@ -322,6 +322,13 @@ static void handle_io(struct pv_vcpu *v, struct kvm_vcpu_be *be)
 			ioctl(be->fd, KVM_SET_REGS, r);
 		return;
 	}
+	if (run->io.port == PV_DOORBELL_PORT && out && run->io.size == 4 && run->io.count == 1) {
+		uint32_t val;
+
+		memcpy(&val, data, 4); /* a doorbell KVM did not match: not a monitor port */
+		pv__doorbell(v, val);
+		return;
+	}
 	if (run->io.port == PV_NULL_PORT && out) {
 		pv__count(v, PV_EXIT_PIO);
 		PV_INC(v->cnt.pio_unclaimed);
@@ -404,6 +411,30 @@ static void kvm_vcpu_kick(struct pv_vcpu *v)
 		pthread_kill(v->thread, PV_KICK_SIGNAL);
 }
 
+static int ioeventfd(struct pv_vm *vm, unsigned int port, int efd, uint32_t flags)
+{
+	struct kvm_vm_be *be = vm->be;
+	struct kvm_ioeventfd io = {
+		.datamatch = port,
+		.addr = PV_DOORBELL_PORT,
+		.len = 4,
+		.fd = efd,
+		.flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH | flags,
+	};
+
+	return ioctl(be->fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int kvm_doorbell_add(struct pv_vm *vm, unsigned int port, int efd)
+{
+	return ioeventfd(vm, port, efd, 0);
+}
+
+static void kvm_doorbell_del(struct pv_vm *vm, unsigned int port, int efd)
+{
+	ioeventfd(vm, port, efd, KVM_IOEVENTFD_FLAG_DEASSIGN);
+}
+
 const struct pv_backend_ops pv__kvm_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -414,4 +445,6 @@ const struct pv_backend_ops pv__kvm_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_kvm_stats = kvm_vcpu_stats,
+	.doorbell_add = kvm_doorbell_add,
+	.doorbell_del = kvm_doorbell_del,
 };

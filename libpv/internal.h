@@ -75,6 +75,32 @@ struct pv_vcpu {
 
 enum pv_vm_state { PV_VM_NEW, PV_VM_RUNNING, PV_VM_DONE };
 
+/* ---- event channels (evtchn.c) ---- */
+enum pv_evtchn_state { PV_EVT_FREE, PV_EVT_UNBOUND, PV_EVT_INTERDOMAIN, PV_EVT_MONITOR };
+
+struct pv_evtchn {
+	uint8_t state;
+	uint16_t remote_domid;    /* UNBOUND: who may bind; INTERDOMAIN: the peer */
+	uint32_t remote_port;     /* INTERDOMAIN */
+	int efd;                  /* MONITOR: signalled by doorbells and sends */
+	atomic_uint_fast64_t sends; /* MONITOR: hypercall sends not yet acknowledged */
+};
+
+struct pv_events {
+	pthread_mutex_t lock;     /* guards ports[] and page */
+	uint64_t page;            /* gpa of struct pv_event_page, 0 = none */
+	unsigned int hi;          /* ports[0..hi) may be in use */
+	struct pv_evtchn ports[PV_EVTCHN_MAX];
+};
+
+/* ---- grant tables (grant.c) ---- */
+struct pv_grants {
+	pthread_mutex_t lock;
+	uint64_t table;           /* gpa of the guest's table, 0 = none */
+	uint32_t nr;
+	uint32_t *pins;           /* backends using each reference */
+};
+
 struct pv_backend_ops;
 
 struct pv_vm {
@@ -101,9 +127,13 @@ struct pv_vm {
 	char err[256];
 	unsigned int waiting;    /* vCPUs blocked with no timeout */
 	unsigned int running;    /* vCPUs started and not finished */
-	unsigned int event_sources; /* things that can wake a blocked vCPU */
 	uint64_t events;         /* wake-up sequence, bumped by pv__vm_wake */
 	atomic_bool stopping;
+
+	struct pv_events ev;
+	struct pv_grants gt;
+	atomic_uint_fast64_t doorbells; /* counted when acknowledged */
+	struct pv_vm *next;      /* in the domain registry */
 
 	uint64_t t_create, t_entry, t_end; /* CLOCK_MONOTONIC ns */
 	struct pv_stats base;    /* subtracted by pv_vm_stats after a reset */
@@ -123,6 +153,10 @@ struct pv_backend_ops {
 	void (*vcpu_kick)(struct pv_vcpu *v);
 	/* Add KVM binary statistics of v into st (may be NULL). */
 	void (*vcpu_kvm_stats)(struct pv_vcpu *v, struct pv_stats *st);
+	/* Let doorbell writes of `port` signal efd without leaving the kernel
+	 * (may be NULL: the backend then handles PV_DOORBELL_PORT in pv__pio). */
+	int (*doorbell_add)(struct pv_vm *vm, unsigned int port, int efd);
+	void (*doorbell_del)(struct pv_vm *vm, unsigned int port, int efd);
 };
 
 /* Register the emulation backend (libpv-emu calls this). */
@@ -174,13 +208,38 @@ long pv__vm_block(struct pv_vcpu *v, uint64_t timeout_ns);
 long pv__vcpu_up(struct pv_vcpu *v, uint64_t id, uint64_t rip, uint64_t rsp, uint64_t arg);
 
 /* Feature word 0 as this monitor offers it. */
-#define PV_FEATURES0 (PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP)
+#define PV_FEATURES0 (PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP | PV_F_GRANT | PV_F_EVTCHN)
 
 /* ---- loader.c ---- */
 /* Write GDT, TSS, IDT, stubs and boot info; set vCPU 0's regs. */
 int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end);
 /* Write the identity-map page tables for RAM and every MMIO region. */
 int pv__build_page_tables(struct pv_vm *vm);
+
+/* ---- domains: every live VM, by domid ---- */
+void pv__domains_rdlock(void);
+void pv__domains_unlock(void);
+/* The VM with this domid (caller holds the read lock), or NULL. */
+struct pv_vm *pv__domain(unsigned int domid);
+
+/* ---- evtchn.c / grant.c ---- */
+void pv__events_init(struct pv_vm *vm);
+void pv__events_fini(struct pv_vm *vm);
+/* Is any pending byte of the guest set?  Can anything still wake it? */
+bool pv__events_pending(struct pv_vm *vm);
+bool pv__events_can_wake(struct pv_vm *vm);
+/* A doorbell write of `value` that reached userspace (or the emulator). */
+void pv__doorbell(struct pv_vcpu *v, uint32_t value);
+long pv__evtchn_setup(struct pv_vm *vm, uint64_t page);
+long pv__evtchn_alloc(struct pv_vm *vm, uint64_t remote);
+long pv__evtchn_bind(struct pv_vm *vm, uint64_t remote, uint64_t remote_port);
+long pv__evtchn_send(struct pv_vm *vm, uint64_t port);
+long pv__evtchn_close(struct pv_vm *vm, uint64_t port);
+void pv__grants_init(struct pv_vm *vm);
+void pv__grants_fini(struct pv_vm *vm);
+long pv__grant_setup(struct pv_vm *vm, uint64_t table, uint64_t nr);
+long pv__grant_end(struct pv_vm *vm, uint64_t ref);
+long pv__grant_copy(struct pv_vm *vm, uint64_t ops, uint64_t count);
 
 /* ---- misc ---- */
 uint64_t pv__now_ns(void);

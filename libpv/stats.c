@@ -45,6 +45,8 @@ static void raw_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (vcpu < 0 || (unsigned int)vcpu == i)
 			add_vcpu(vm, &vm->vcpus[i], st);
+	if (vcpu < 0) /* doorbells are counted per VM, when acknowledged */
+		st->exits[PV_EXIT_DOORBELL] += atomic_load(&vm->doorbells);
 }
 
 int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)

@@ -12,6 +12,28 @@
 #include "internal.h"
 
 static atomic_uint next_domid = 1;
+
+/* ---- the domain registry: every live VM, so domains can find each other ---- */
+static pthread_rwlock_t domains_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct pv_vm *domains;
+
+void pv__domains_rdlock(void)
+{
+	pthread_rwlock_rdlock(&domains_lock);
+}
+
+void pv__domains_unlock(void)
+{
+	pthread_rwlock_unlock(&domains_lock);
+}
+
+struct pv_vm *pv__domain(unsigned int domid)
+{
+	for (struct pv_vm *vm = domains; vm; vm = vm->next)
+		if (vm->domid == domid)
+			return vm;
+	return NULL;
+}
 static _Thread_local char last_error[256];
 
 uint64_t pv__now_ns(void)
@@ -179,6 +201,8 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 	if (cfg->cmdline)
 		strcpy(vm->cmdline, cfg->cmdline);
 	pthread_mutex_init(&vm->lock, NULL);
+	pv__events_init(vm);
+	pv__grants_init(vm);
 	{
 		pthread_condattr_t ca;
 
@@ -218,6 +242,10 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 		}
 	}
 	vm->domid = atomic_fetch_add(&next_domid, 1);
+	pthread_rwlock_wrlock(&domains_lock);
+	vm->next = domains;
+	domains = vm;
+	pthread_rwlock_unlock(&domains_lock);
 	*out = vm;
 	return 0;
 fail:
@@ -229,6 +257,17 @@ void pv_vm_destroy(struct pv_vm *vm)
 {
 	if (!vm)
 		return;
+	/* Out of the registry first: once we hold the write lock, no other
+	 * domain is in the middle of a grant copy or an event send to us. */
+	pthread_rwlock_wrlock(&domains_lock);
+	for (struct pv_vm **p = &domains; *p; p = &(*p)->next) {
+		if (*p == vm) {
+			*p = vm->next;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&domains_lock);
+	pv__events_fini(vm); /* closes eventfds before the backend's VM fd */
 	if (vm->ops) {
 		for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 			if (vm->vcpus[i].vm)
@@ -238,6 +277,7 @@ void pv_vm_destroy(struct pv_vm *vm)
 	free(vm->vcpus);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
+	pv__grants_fini(vm);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
@@ -275,8 +315,8 @@ int pv_vm_add_pio(struct pv_vm *vm, const char *name, uint16_t port, uint16_t co
 {
 	if ((uint32_t)port + count > 0x10000)
 		return -EINVAL;
-	if (port <= PV_NULL_PORT && PV_HC_PORT < (uint32_t)port + count)
-		return -EEXIST; /* the hypercall and null ports belong to libpv */
+	if (port <= PV_DOORBELL_PORT && PV_HC_PORT < (uint32_t)port + count)
+		return -EEXIST; /* the hypercall, null and doorbell ports belong to libpv */
 	return add_dev(vm, name, false, port, count, fn, opaque);
 }
 
@@ -454,8 +494,10 @@ long pv__vm_block(struct pv_vcpu *v, uint64_t timeout_ns)
 	seen = vm->events;
 	if (!timeout_ns)
 		vm->waiting++;
-	while (vm->events == seen && !atomic_load(&vm->stopping)) {
-		if (!timeout_ns && vm->waiting == vm->running && vm->event_sources == 0) {
+	/* Senders set a pending byte, then bump vm->events under vm->lock:
+	 * checking the bytes under the lock loses no wake-up. */
+	while (vm->events == seen && !atomic_load(&vm->stopping) && !pv__events_pending(vm)) {
+		if (!timeout_ns && vm->waiting == vm->running && !pv__events_can_wake(vm)) {
 			/* Every started vCPU waits and nothing can wake one. */
 			pthread_mutex_unlock(&vm->lock);
 			pv__fault(v, "every vCPU waits for an event and no event source exists (deadlock)");

@@ -30,7 +30,7 @@ static void hostile(enum pv_backend b)
 	cr_assert_eq(r.r, 0, "%s: %s", backend_name(b), r.err);
 	cr_assert_eq(r.status, 0);
 	cr_assert_eq(value(r.out, "version"), PV_ABI_VERSION);
-	cr_assert_eq(value(r.out, "features0"), PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP);
+	cr_assert_eq(value(r.out, "features0"), PV_F_CONSOLE | PV_F_TIME | PV_F_BLOCK | PV_F_SMP | PV_F_GRANT | PV_F_EVTCHN);
 	cr_assert_eq(value(r.out, "features7"), 0);
 	cr_assert_eq(value(r.out, "unknown"), PV_ENOSYS);
 	cr_assert_eq(value(r.out, "unknown_high"), PV_ENOSYS);

@@ -54,6 +54,14 @@
  * the bare cost of a VM exit (pvbench --device hypercall).
  */
 #define PV_NULL_PORT 0x0501u
+/*
+ * Doorbell: "outl %eax, %dx" with DX = PV_DOORBELL_PORT and EAX = an event
+ * channel port bound to the monitor signals that port.  On KVM the monitor
+ * registers it as an ioeventfd, so the vCPU does not leave the kernel: a
+ * doorbell is far cheaper than PV_HC_EVTCHN_SEND, which works for any port.
+ * A doorbell to a port that is not bound to the monitor is ignored.
+ */
+#define PV_DOORBELL_PORT 0x0502u
 
 /* Hypercall numbers (RAX). */
 #define PV_HC_VERSION        0  /* () -> PV_ABI_VERSION */
@@ -65,13 +73,23 @@
 #define PV_HC_BLOCK          6  /* (timeout_ns) -> 0 when an event is pending, PV_ETIMEDOUT; 0 = no timeout */
 #define PV_HC_VCPU_UP        7  /* (vcpu, rip, rsp, arg) -> 0; starts a secondary vCPU, RDI = arg, RSI = vcpu */
 #define PV_HC_FAULT          8  /* (vector, error_code, rip, cr2): the monitor's exception stubs; ends the VM */
-#define PV_HC_NR             9  /* number of defined hypercalls */
+#define PV_HC_GRANT_SETUP    9  /* (table, nr_entries) -> 0: register the grant table (see below) */
+#define PV_HC_GRANT_END     10  /* (ref) -> 0, PV_EBUSY while a backend uses it: revoke a grant */
+#define PV_HC_GRANT_COPY    11  /* (ops, count) -> 0 or the first op's error: batch copy, see pv_grant_copy_op */
+#define PV_HC_EVTCHN_SETUP  12  /* (page) -> 0: register the event page (struct pv_event_page) */
+#define PV_HC_EVTCHN_ALLOC  13  /* (remote_domid) -> port: a port that domain remote_domid may bind */
+#define PV_HC_EVTCHN_BIND   14  /* (remote_domid, remote_port) -> local port bound to it */
+#define PV_HC_EVTCHN_SEND   15  /* (port) -> 0: make the other end's port pending */
+#define PV_HC_EVTCHN_CLOSE  16  /* (port) -> 0 */
+#define PV_HC_NR            17  /* number of defined hypercalls */
 
 /* Feature bits of word 0 (PV_HC_FEATURES(0), pv_boot_info.features). */
 #define PV_F_CONSOLE   (1ull << 0)  /* PV_HC_CONSOLE_WRITE */
 #define PV_F_TIME      (1ull << 1)  /* PV_HC_TIME */
 #define PV_F_BLOCK     (1ull << 2)  /* PV_HC_BLOCK waits for events */
 #define PV_F_SMP       (1ull << 3)  /* PV_HC_VCPU_UP */
+#define PV_F_GRANT     (1ull << 4)  /* grant tables and PV_HC_GRANT_COPY */
+#define PV_F_EVTCHN    (1ull << 5)  /* event channels and the doorbell port */
 
 /* Largest buffer one PV_HC_CONSOLE_WRITE accepts. */
 #define PV_CONSOLE_MAX 4096u
@@ -120,6 +138,85 @@ struct pv_boot_info {
 	unsigned int cmdline_len;    /* strlen of the command line */
 	unsigned int domid;          /* this VM's domain id (1, 2, ...; 0 is the monitor) */
 	unsigned long long reserved;
+};
+#endif
+
+/*
+ * Domain ids.  The monitor is domain 0; VMs are numbered from 1.
+ * PV_DOMID_SELF names the calling VM's own memory in a grant copy.
+ */
+#define PV_DOMID_MONITOR 0u
+#define PV_DOMID_SELF    0x7ff0u
+
+/*
+ * Grant tables
+ * ------------
+ * A guest shares its memory by capability, not by address.  It registers a
+ * table of struct pv_grant_entry in its own RAM (PV_HC_GRANT_SETUP: table
+ * page-aligned, nr_entries <= PV_GRANT_MAX) and gives the other side an
+ * index into it, the grant reference.  An entry lets domain `domid` access
+ * `npages` guest frames starting at `frame`, read-only if PV_GTF_READONLY.
+ * To grant: write frame, npages, domid, then (after a compiler barrier)
+ * flags.  The monitor reads an entry each time it starts using the grant and
+ * keeps its own record while it does, so changing an entry in use changes
+ * nothing for that use.  To revoke, call PV_HC_GRANT_END(ref): it fails with
+ * PV_EBUSY while a backend uses the grant and otherwise clears the entry, so
+ * that no backend can reach the frames any more; the reference may then be
+ * reused.  Errors when the other side uses a grant: PV_EINVAL (reference out
+ * of range, bad table), PV_EPERM (entry not valid for that domain, or a
+ * write through a read-only grant), PV_EFAULT (frames outside the granting
+ * VM's RAM, or offset/length outside the granted frames).
+ */
+#define PV_GRANT_MAX 65536u
+#define PV_GTF_PERMIT_ACCESS 0x1u
+#define PV_GTF_READONLY      0x2u
+
+#ifndef __ASSEMBLER__
+struct pv_grant_entry {
+	unsigned short flags;      /* PV_GTF_*; 0 = not granted */
+	unsigned short domid;      /* the domain allowed to use it */
+	unsigned int npages;       /* contiguous frames, >= 1 */
+	unsigned long long frame;  /* first guest frame number (gpa >> 12) */
+};
+
+/*
+ * One end of a grant copy: the caller's own memory (domid = PV_DOMID_SELF,
+ * addr = guest-physical address) or a page another domain granted to the
+ * caller (domid, addr = grant reference, offset into the granted frames).
+ */
+struct pv_grant_copy_ptr {
+	unsigned long long addr;
+	unsigned int offset;
+	unsigned short domid;
+	unsigned short pad;
+};
+
+/* PV_HC_GRANT_COPY(ops, count): ops is an array of count (<= 256) of these,
+ * 8-byte aligned; each status is 0 or a PV_E* error. */
+struct pv_grant_copy_op {
+	struct pv_grant_copy_ptr src, dst;
+	unsigned int len;          /* bytes, <= 64 KiB */
+	int status;                /* written by the monitor */
+};
+#endif
+
+/*
+ * Event channels
+ * --------------
+ * A port is a numbered notification endpoint.  The guest registers one
+ * page (PV_HC_EVTCHN_SETUP, page-aligned) laid out as struct pv_event_page.
+ * When the other end sends, the monitor sets pending[port] = 1 and wakes a
+ * vCPU blocked in PV_HC_BLOCK (or HLT).  The guest clears pending[port]
+ * with a plain byte store before it handles the port, then handles it:
+ * bytes, not bits, so that no read-modify-write is shared with the monitor.
+ * PV_HC_BLOCK returns at once while any pending byte is set.  Flooding a
+ * port coalesces into one pending byte; it costs the monitor nothing more.
+ */
+#define PV_EVTCHN_MAX 1024u
+
+#ifndef __ASSEMBLER__
+struct pv_event_page {
+	volatile unsigned char pending[PV_EVTCHN_MAX];
 };
 #endif
 

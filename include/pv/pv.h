@@ -191,6 +191,73 @@ int pv_stats_json(const struct pv_stats *st, char *buf, size_t size);
  */
 void pv_set_log(void (*fn)(const char *msg));
 
+/* ---- Event channels (see <pv/abi.h>) ---- */
+
+/*
+ * Allocate a port of vm bound to the monitor.  The guest signals it with a
+ * doorbell (PV_DOORBELL_PORT; an ioeventfd on KVM, so no userspace exit) or
+ * PV_HC_EVTCHN_SEND; both make *efd, an eventfd owned by the library,
+ * readable.  Returns the port, or -ENOSPC when all PV_EVTCHN_MAX are used.
+ */
+int pv_evtchn_alloc_monitor(struct pv_vm *vm, int *efd);
+
+/*
+ * Consume the notifications of monitor port `port`: reads its eventfd
+ * without blocking and returns how many arrived (0 if none), adding the
+ * doorbells among them to the VM's exit statistics.  -EINVAL for a port
+ * that is not bound to the monitor.
+ */
+int64_t pv_evtchn_ack(struct pv_vm *vm, unsigned int port);
+
+/*
+ * Notify the guest on monitor port `port`: set its pending byte and wake a
+ * vCPU blocked in PV_HC_BLOCK.  Returns 0, -EINVAL (not a monitor port),
+ * -ENXIO (the guest has not registered its event page).
+ */
+int pv_evtchn_notify(struct pv_vm *vm, unsigned int port);
+
+/* Close a monitor port (its eventfd is closed). */
+int pv_evtchn_close(struct pv_vm *vm, unsigned int port);
+
+/* ---- Grants (see <pv/abi.h>) ---- */
+
+/*
+ * Use grant `ref` of VM `granter` on behalf of domain `user` (0: the
+ * monitor): check that the reference is in range, the entry permits `user`,
+ * a write is allowed, the frames are inside the granter's RAM and
+ * [offset, offset + len) inside the granted frames; then pin the grant (the
+ * guest cannot revoke it until pv_grant_unmap) and store a host pointer to
+ * the bytes in *ptr.  Returns 0, -EINVAL, -EPERM, -EFAULT, or -EOVERFLOW
+ * when a grant is pinned 2^32 - 1 times.
+ */
+int pv_grant_map(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, uint64_t len, bool write,
+		 void **ptr);
+/* Release one pin taken by a successful pv_grant_map. */
+void pv_grant_unmap(struct pv_vm *granter, uint32_t ref);
+
+/* One grant access of a batch. */
+struct pv_grant_op {
+	uint32_t ref;
+	uint32_t offset;
+	uint32_t len;
+	bool write;
+	void *ptr;   /* out */
+	int status;  /* out: 0 or a negative errno as pv_grant_map */
+};
+
+/* Map n grants under one lock.  Returns how many succeeded; each op has its
+ * status; the successful ones must be released with pv_grant_unmap_batch. */
+int pv_grant_map_batch(struct pv_vm *granter, unsigned int user, struct pv_grant_op *ops, unsigned int n);
+/* Release the successfully mapped ops of a batch (status == 0). */
+void pv_grant_unmap_batch(struct pv_vm *granter, const struct pv_grant_op *ops, unsigned int n);
+
+/* Copy len bytes from (to) granted memory into (from) buf with every check
+ * of pv_grant_map; the grant is pinned only during the copy. */
+int pv_grant_copy_from(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, void *buf,
+		       uint64_t len);
+int pv_grant_copy_to(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, const void *buf,
+		     uint64_t len);
+
 /* Is the backend usable on this machine?  Returns 0 or -ENODEV with a
  * reason copied into why (may be NULL). */
 int pv_backend_probe(enum pv_backend b, char *why, size_t n);

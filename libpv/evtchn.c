@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Event channels: numbered ports, a pending byte per port in a page the
+ * guest registered, and wake-ups of vCPUs blocked in PV_HC_BLOCK.  Ports
+ * bound to the monitor signal an eventfd, written by KVM itself for
+ * doorbells (ioeventfd) so the vCPU never leaves the kernel.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void pv__events_init(struct pv_vm *vm)
+{
+	pthread_mutex_init(&vm->ev.lock, NULL);
+	for (unsigned int i = 0; i < PV_EVTCHN_MAX; i++)
+		vm->ev.ports[i].efd = -1;
+}
+
+void pv__events_fini(struct pv_vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ev.hi; i++)
+		if (vm->ev.ports[i].efd >= 0)
+			close(vm->ev.ports[i].efd);
+	pthread_mutex_destroy(&vm->ev.lock);
+}
+
+static volatile uint8_t *pending_byte(struct pv_vm *vm, unsigned int port)
+{
+	uint64_t page = __atomic_load_n(&vm->ev.page, __ATOMIC_ACQUIRE);
+
+	return page ? (volatile uint8_t *)vm->ram + page + port : NULL;
+}
+
+bool pv__events_pending(struct pv_vm *vm)
+{
+	uint64_t page = __atomic_load_n(&vm->ev.page, __ATOMIC_ACQUIRE);
+	unsigned int hi = __atomic_load_n(&vm->ev.hi, __ATOMIC_ACQUIRE);
+
+	if (!page)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < hi; i++)
+		if (((volatile uint8_t *)vm->ram)[page + i])
+			return true;
+	return false;
+}
+
+bool pv__events_can_wake(struct pv_vm *vm)
+{
+	for (unsigned int i = 0; i < __atomic_load_n(&vm->ev.hi, __ATOMIC_ACQUIRE); i++)
+		if (__atomic_load_n(&vm->ev.ports[i].state, __ATOMIC_RELAXED) != PV_EVT_FREE)
+			return true;
+	return false;
+}
+
+/* Make `port` of vm pending and wake it if the byte was clear. */
+static int raise_port(struct pv_vm *vm, unsigned int port)
+{
+	volatile uint8_t *b = pending_byte(vm, port);
+
+	if (!b)
+		return -ENXIO;
+	if (*b == 0) {
+		*b = 1;
+		pv__vm_wake(vm); /* takes vm->lock: orders the store before the sleeper's scan */
+	}
+	return 0;
+}
+
+/* Find a free port (caller holds ev.lock). */
+static long alloc_port(struct pv_vm *vm)
+{
+	for (unsigned int i = 1; i < PV_EVTCHN_MAX; i++) { /* port 0 stays invalid */
+		if (vm->ev.ports[i].state == PV_EVT_FREE) {
+			if (i >= vm->ev.hi)
+				__atomic_store_n(&vm->ev.hi, i + 1, __ATOMIC_RELEASE);
+			return i;
+		}
+	}
+	return PV_ENOSPC;
+}
+
+int pv_evtchn_alloc_monitor(struct pv_vm *vm, int *efd)
+{
+	struct pv_evtchn *e;
+	long port;
+	int fd, r;
+
+	if (!vm || !efd)
+		return -EINVAL;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&vm->ev.lock);
+	port = alloc_port(vm);
+	if (port < 0) {
+		pthread_mutex_unlock(&vm->ev.lock);
+		close(fd);
+		return -ENOSPC;
+	}
+	e = &vm->ev.ports[port];
+	if (vm->ops->doorbell_add && (r = vm->ops->doorbell_add(vm, (unsigned int)port, fd)) < 0) {
+		pthread_mutex_unlock(&vm->ev.lock);
+		close(fd);
+		return r;
+	}
+	e->efd = fd;
+	atomic_store(&e->sends, 0);
+	__atomic_store_n(&e->state, PV_EVT_MONITOR, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->ev.lock);
+	*efd = fd;
+	return (int)port;
+}
+
+static struct pv_evtchn *monitor_port(struct pv_vm *vm, unsigned int port)
+{
+	if (!vm || port == 0 || port >= PV_EVTCHN_MAX)
+		return NULL;
+	if (__atomic_load_n(&vm->ev.ports[port].state, __ATOMIC_ACQUIRE) != PV_EVT_MONITOR)
+		return NULL;
+	return &vm->ev.ports[port];
+}
+
+int64_t pv_evtchn_ack(struct pv_vm *vm, unsigned int port)
+{
+	struct pv_evtchn *e = monitor_port(vm, port);
+	uint64_t n = 0, sends, take;
+
+	if (!e)
+		return -EINVAL;
+	if (read(e->efd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	/* What is not a hypercall send was a doorbell.  A send counted but not
+	 * yet signalled is settled at a later acknowledgement. */
+	sends = atomic_load(&e->sends);
+	do {
+		take = sends < n ? sends : n;
+	} while (!atomic_compare_exchange_weak(&e->sends, &sends, sends - take));
+	atomic_fetch_add(&vm->doorbells, n - take);
+	return (int64_t)n;
+}
+
+int pv_evtchn_notify(struct pv_vm *vm, unsigned int port)
+{
+	if (!monitor_port(vm, port))
+		return -EINVAL;
+	return raise_port(vm, port);
+}
+
+static void signal_efd(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, the reader has plenty to do */
+	}
+}
+
+void pv__doorbell(struct pv_vcpu *v, uint32_t value)
+{
+	struct pv_evtchn *e = value < PV_EVTCHN_MAX ? monitor_port(v->vm, value) : NULL;
+
+	if (e)
+		signal_efd(e->efd); /* counted at pv_evtchn_ack, as on KVM */
+	else
+		pv__count(v, PV_EXIT_PIO), PV_INC(v->cnt.pio_unclaimed);
+}
+
+int pv_evtchn_close(struct pv_vm *vm, unsigned int port)
+{
+	struct pv_evtchn *e;
+
+	if (!vm)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->ev.lock);
+	e = monitor_port(vm, port);
+	if (!e) {
+		pthread_mutex_unlock(&vm->ev.lock);
+		return -EINVAL;
+	}
+	__atomic_store_n(&e->state, PV_EVT_FREE, __ATOMIC_RELEASE);
+	if (vm->ops->doorbell_del)
+		vm->ops->doorbell_del(vm, port, e->efd);
+	close(e->efd);
+	e->efd = -1;
+	pthread_mutex_unlock(&vm->ev.lock);
+	return 0;
+}
+
+/* ---- hypercalls ---- */
+
+long pv__evtchn_setup(struct pv_vm *vm, uint64_t page)
+{
+	if (page % 4096 || page == 0)
+		return PV_EINVAL;
+	if (!pv_gpa_ptr(vm, page, sizeof(struct pv_event_page)))
+		return PV_EFAULT;
+	pthread_mutex_lock(&vm->ev.lock);
+	__atomic_store_n(&vm->ev.page, page, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->ev.lock);
+	return 0;
+}
+
+long pv__evtchn_alloc(struct pv_vm *vm, uint64_t remote)
+{
+	long port;
+
+	if (remote > 0xffff || remote == vm->domid)
+		return PV_EINVAL;
+	pthread_mutex_lock(&vm->ev.lock);
+	port = alloc_port(vm);
+	if (port > 0) {
+		vm->ev.ports[port].remote_domid = (uint16_t)remote;
+		__atomic_store_n(&vm->ev.ports[port].state, PV_EVT_UNBOUND, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->ev.lock);
+	return port;
+}
+
+long pv__evtchn_bind(struct pv_vm *vm, uint64_t remote, uint64_t remote_port)
+{
+	struct pv_vm *peer;
+	long port, r = 0;
+
+	if (remote == vm->domid || remote > 0xffff || remote_port == 0 || remote_port >= PV_EVTCHN_MAX)
+		return PV_EINVAL;
+	pv__domains_rdlock();
+	peer = pv__domain((unsigned int)remote);
+	if (!peer) {
+		pv__domains_unlock();
+		return PV_ENOENT;
+	}
+	/* Lock order: lower domid first. */
+	if (vm->domid < peer->domid) {
+		pthread_mutex_lock(&vm->ev.lock);
+		pthread_mutex_lock(&peer->ev.lock);
+	} else {
+		pthread_mutex_lock(&peer->ev.lock);
+		pthread_mutex_lock(&vm->ev.lock);
+	}
+	if (peer->ev.ports[remote_port].state != PV_EVT_UNBOUND ||
+	    peer->ev.ports[remote_port].remote_domid != vm->domid) {
+		r = PV_EPERM;
+	} else if ((port = alloc_port(vm)) < 0) {
+		r = port;
+	} else {
+		vm->ev.ports[port] = (struct pv_evtchn){ .state = PV_EVT_INTERDOMAIN, .remote_domid = (uint16_t)remote,
+							.remote_port = (uint32_t)remote_port, .efd = -1 };
+		peer->ev.ports[remote_port].remote_port = (uint32_t)port;
+		__atomic_store_n(&peer->ev.ports[remote_port].state, PV_EVT_INTERDOMAIN, __ATOMIC_RELEASE);
+		r = port;
+	}
+	pthread_mutex_unlock(&vm->ev.lock);
+	pthread_mutex_unlock(&peer->ev.lock);
+	pv__domains_unlock();
+	return r;
+}
+
+long pv__evtchn_send(struct pv_vm *vm, uint64_t port)
+{
+	struct pv_evtchn e;
+	struct pv_vm *peer;
+	long r;
+
+	if (port == 0 || port >= PV_EVTCHN_MAX)
+		return PV_EINVAL;
+	e = vm->ev.ports[port]; /* a snapshot: fields change only under ev.lock */
+	switch (__atomic_load_n(&vm->ev.ports[port].state, __ATOMIC_ACQUIRE)) {
+	case PV_EVT_MONITOR:
+		atomic_fetch_add(&vm->ev.ports[port].sends, 1);
+		signal_efd(e.efd);
+		return 0;
+	case PV_EVT_INTERDOMAIN:
+		pv__domains_rdlock();
+		peer = pv__domain(e.remote_domid);
+		if (peer && e.remote_port < PV_EVTCHN_MAX &&
+		    __atomic_load_n(&peer->ev.ports[e.remote_port].state, __ATOMIC_ACQUIRE) == PV_EVT_INTERDOMAIN &&
+		    peer->ev.ports[e.remote_port].remote_domid == vm->domid &&
+		    peer->ev.ports[e.remote_port].remote_port == port)
+			r = raise_port(peer, e.remote_port);
+		else
+			r = PV_ENOENT; /* the other end is gone */
+		pv__domains_unlock();
+		return r == -ENXIO ? PV_EAGAIN : r;
+	case PV_EVT_UNBOUND:
+		return PV_EAGAIN; /* nobody bound the other end yet */
+	default:
+		return PV_EINVAL;
+	}
+}
+
+long pv__evtchn_close(struct pv_vm *vm, uint64_t port)
+{
+	struct pv_evtchn *e;
+
+	if (port == 0 || port >= PV_EVTCHN_MAX)
+		return PV_EINVAL;
+	pthread_mutex_lock(&vm->ev.lock);
+	e = &vm->ev.ports[port];
+	if (e->state == PV_EVT_MONITOR || e->state == PV_EVT_FREE) {
+		/* The monitor owns its ports; the guest cannot close them. */
+		pthread_mutex_unlock(&vm->ev.lock);
+		return e->state == PV_EVT_FREE ? PV_EINVAL : PV_EPERM;
+	}
+	/* The peer's end stays INTERDOMAIN; its sends then find a free port. */
+	__atomic_store_n(&e->state, PV_EVT_FREE, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->ev.lock);
+	return 0;
+}
