@@ -39,6 +39,19 @@ uint64_t pv_hc_yield(struct pv_vcpu *v, const uint64_t a[4])
 
 uint64_t pv_hc_block(struct pv_vcpu *v, const uint64_t a[4])
 {
+	if (a[1]) {
+		const uint32_t *w = pv_gpa_ptr(v->vm, a[1], 4);
+
+		if (a[1] % 4)
+			return RET(PV_EINVAL);
+		if (!w)
+			return RET(PV_EFAULT);
+		/* Pairs with the full barrier a producer runs between publishing
+		 * and reading the guest's event index. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(w, __ATOMIC_RELAXED) != (uint32_t)a[2])
+			return 0;
+	}
 	return RET(pv__vm_block(v, a[0]));
 }
 

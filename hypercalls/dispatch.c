@@ -13,7 +13,7 @@ static const struct {
 	[PV_HC_EXIT] = { "exit", pv_hc_exit, 1 },
 	[PV_HC_TIME] = { "time", pv_hc_time, 0 },
 	[PV_HC_YIELD] = { "yield", pv_hc_yield, 0 },
-	[PV_HC_BLOCK] = { "block", pv_hc_block, 1 },
+	[PV_HC_BLOCK] = { "block", pv_hc_block, 3 },
 	[PV_HC_VCPU_UP] = { "vcpu_up", pv_hc_vcpu_up, 4 },
 	[PV_HC_FAULT] = { "fault", pv_hc_fault, 4 },
 	[PV_HC_GRANT_SETUP] = { "grant_setup", pv_hc_grant_setup, 2 },

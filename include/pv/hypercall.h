@@ -51,6 +51,12 @@ static inline long pv_yield(void) { return pv_hypercall0(PV_HC_YIELD); }
 /* Wait until an event is pending or timeout_ns passes (0: no timeout). */
 static inline long pv_block(unsigned long long timeout_ns) { return pv_hypercall1(PV_HC_BLOCK, timeout_ns); }
 
+/* pv_block, unless the u32 at watch no longer holds value (see PV_HC_BLOCK). */
+static inline long pv_block_watch(unsigned long long timeout_ns, const volatile void *watch, unsigned int value)
+{
+	return pv_hypercall4(PV_HC_BLOCK, timeout_ns, (unsigned long)watch, value, 0);
+}
+
 /* Start vCPU `vcpu` at rip with stack rsp; it gets RDI = arg, RSI = vcpu. */
 static inline long pv_vcpu_up(unsigned int vcpu, void (*rip)(unsigned long, unsigned long), void *rsp,
 			      unsigned long arg)
