@@ -42,6 +42,19 @@ static int fail(int code, const char *fmt, const char *arg)
 	return code;
 }
 
+/* libpv's notes (backend choice) wait until the guest is loaded: a refusal
+ * stays one line, and a run still says which backend it got. */
+static char notes[1024];
+static size_t notes_len;
+
+static void hold_note(const char *msg)
+{
+	int n = snprintf(notes + notes_len, sizeof(notes) - notes_len, "libpv: %s\n", msg);
+
+	if (n > 0 && (size_t)n < sizeof(notes) - notes_len)
+		notes_len += (size_t)n;
+}
+
 static bool parse_num(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end;
@@ -159,6 +172,7 @@ int main(int argc, char **argv)
 #ifdef PV_HAVE_EMU
 	pv_emu_register();
 #endif
+	pv_set_log(hold_note);
 	r = pv_vm_create(&cfg, &vm);
 	if (r < 0)
 		return fail(EXIT_SETUP, "%s", pv_last_error());
@@ -168,6 +182,8 @@ int main(int argc, char **argv)
 		pv_vm_destroy(vm);
 		return EXIT_SETUP;
 	}
+	fputs(notes, stderr);
+	pv_set_log(NULL);
 	r = pv_vm_run(vm, &status);
 	fflush(stdout);
 	if (r < 0)

@@ -117,16 +117,17 @@ int pv_vm_load_elf(struct pv_vm *vm, const char *path)
 
 	if (!vm || !path)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block us */
 	if (fd < 0) {
 		r = -errno;
 		pv__set_error(vm, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		close(fd);
 		pv__set_error(vm, "%s: not a regular file", path);
-		return -EISDIR;
+		return r;
 	}
 	if ((uint64_t)st.st_size > vm->ram_size + (64u << 20)) {
 		close(fd);

@@ -65,7 +65,8 @@ void pv_vm_destroy(struct pv_vm *vm);
 /*
  * Load a static ELF64 x86-64 executable (path) into the VM and prepare every
  * vCPU-0 register for entry.  Returns 0 or:
- *   -ENOENT/-EACCES/-EISDIR  the file cannot be read
+ *   -ENOENT/-EACCES  the file cannot be opened
+ *   -EISDIR/-EINVAL  it is a directory / not a regular file
  *   -ENOEXEC   not a static ELF64 x86-64 executable, no loadable segment, a
  *              segment whose file size exceeds its memory size, or an entry
  *              point outside every executable segment

@@ -98,9 +98,14 @@
  *     full barrier (pv_ring_final_check_heavy in ring/ring_host.h);
  *   - host produces, guest consumes: the guest's sleep primitive must run a
  *     host full barrier and then re-check the ring before it blocks
- *     (futex-style: block only if prod still equals the cons the guest
- *     saw), or block with a timeout and re-check.  The host's own
- *     P4 is a real fence.
+ *     (futex-style: block only while the word pv_ring_wait_word() still
+ *     holds the cons the guest saw).  The libpv monitor does this in
+ *     PV_HC_BLOCK's watch word: pv_block_watch(timeout,
+ *     pv_ring_wait_word(c), c->cons); pv_ring_prod_moved in ring_host.h is
+ *     the same check for other monitors.  A plain timed block only bounds
+ *     the delay of a lost wake-up.  The host's own P4 is a real fence.
+ *   - the same two rules apply, mirrored, to a producer waiting for space
+ *     (cons_event; watch pv_ring_space_wait_word(p) holding p->cons).
  * ring/ring.pml models exactly this under x86-TSO store buffers and is
  * checked by spin, together with variants that drop each of these and fail.
  *
@@ -150,7 +155,6 @@
 /* Linux errno numbers; functions return them negated. */
 #define PV_RING_EAGAIN   11
 #define PV_RING_EINVAL   22
-#define PV_RING_ENOSPC   28
 #define PV_RING_EPIPE    32  /* the peer reported a protocol error */
 #define PV_RING_EPROTO   71  /* the peer broke the protocol; view is broken */
 #define PV_RING_EMSGSIZE 90
@@ -377,13 +381,16 @@ static inline int pv_ring__geom(const struct pv_ring_params *prm, unsigned int d
 /*
  * Attach as the producer of direction dir of the ring pair at mem, whose
  * shape prm the caller trusts (its own, or from pv_ring_pair_check).
- * Takes the current prod as the starting point.  Returns 0 or -EINVAL.
+ * Takes the current prod as the starting point.  Returns 0 or -EINVAL
+ * (then every call on the view fails with -EINVAL).
  */
 static inline int pv_ring_prod_attach(struct pv_ring_prod *p, void *mem, const struct pv_ring_params *prm,
 				      unsigned int dir)
 {
 	struct pv_ring_shared *sh = (struct pv_ring_shared *)mem;
 
+	__builtin_memset(p, 0, sizeof(*p));
+	p->err = -PV_RING_EINVAL; /* a failed attach leaves an inert view */
 	if (!mem || pv_ring__geom(prm, dir, &p->entries, &p->entry_size))
 		return -PV_RING_EINVAL;
 	p->own = &sh->idx[dir].p;
@@ -402,6 +409,8 @@ static inline int pv_ring_cons_attach(struct pv_ring_cons *c, void *mem, const s
 {
 	struct pv_ring_shared *sh = (struct pv_ring_shared *)mem;
 
+	__builtin_memset(c, 0, sizeof(*c));
+	c->err = -PV_RING_EINVAL;
 	if (!mem || pv_ring__geom(prm, dir, &c->entries, &c->entry_size))
 		return -PV_RING_EINVAL;
 	c->own = &sh->idx[dir].c;
@@ -499,7 +508,7 @@ static inline int pv_ring_push(struct pv_ring_prod *p)
 {
 	uint32_t old = p->pushed;
 
-	if (p->prod == old)
+	if (p->prod == old || !p->own)
 		return 0;
 	pv_ring_wmb();
 	pv_ring_store(p->own->prod, p->prod);
@@ -515,6 +524,8 @@ static inline int pv_ring_push(struct pv_ring_prod *p)
  */
 static inline int pv_ring_space_arm(struct pv_ring_prod *p, uint32_t want)
 {
+	if (p->err)
+		return p->err;
 	if (want == 0 || want > p->entries)
 		want = 1;
 	pv_ring_store(p->own->cons_event, p->prod - p->entries + want);
@@ -632,7 +643,8 @@ static inline int pv_ring_release(struct pv_ring_cons *c)
 /* S1: ask to be notified when the next entry is published. */
 static inline void pv_ring_arm(struct pv_ring_cons *c)
 {
-	pv_ring_store(c->own->prod_event, c->cons + 1);
+	if (!c->err)
+		pv_ring_store(c->own->prod_event, c->cons + 1);
 }
 
 /*
@@ -648,6 +660,25 @@ static inline int pv_ring_final_check(struct pv_ring_cons *c)
 	pv_ring_arm(c);
 	pv_ring_mb();
 	return pv_ring_avail(c);
+}
+
+/*
+ * For a consumer about to sleep in a futex-style wait (block only while
+ * *pv_ring_wait_word(c) == c->cons; see "Ordering" above): the word to
+ * watch, the producer's index.
+ */
+static inline const uint32_t *pv_ring_wait_word(const struct pv_ring_cons *c)
+{
+	return &c->peer->prod;
+}
+
+/*
+ * For a producer about to sleep for space (pv_ring_space_arm returned too
+ * little): block only while *pv_ring_space_wait_word(p) == p->cons.
+ */
+static inline const uint32_t *pv_ring_space_wait_word(const struct pv_ring_prod *p)
+{
+	return &p->peer->cons;
 }
 
 /* The peer's reported error (0 or a positive errno), for diagnostics. */
