@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pvbench: the libpv benchmark.  Exit counts are the headline; times are
- * given as ratios measured in the same run.
- *
- *   pvbench [--device hypercall] [--backend auto|kvm|emu|all] [--json] [--calls N]
+ * given as ratios measured in the same run.  This file is the command line
+ * and the hypercall device; the others live in bench_*.c.
  *
  * --device hypercall: per backend, the cost of one hypercall against a bare
  * port-I/O exit of the same backend (examples/guests/hcbench.c).
@@ -19,18 +18,15 @@
 #include <pv/emu.h>
 #endif
 
+#include "bench.h"
+
 #ifndef PVBENCH_GUEST_DIR
 #define PVBENCH_GUEST_DIR "examples/guests"
 #endif
 
-struct capture {
-	char buf[4096];
-	size_t len;
-};
-
-static void capture(void *opaque, const char *buf, size_t len)
+void bench_console(void *opaque, const char *buf, size_t len)
 {
-	struct capture *c = opaque;
+	struct bench_console *c = opaque;
 
 	if (len > sizeof(c->buf) - 1 - c->len)
 		len = sizeof(c->buf) - 1 - c->len;
@@ -39,7 +35,7 @@ static void capture(void *opaque, const char *buf, size_t len)
 	c->buf[c->len] = 0;
 }
 
-static const char *guest_path(const char *name, char *buf, size_t n)
+const char *bench_guest_path(const char *name, char *buf, size_t n)
 {
 	const char *dir = getenv("PVBENCH_GUEST_DIR");
 
@@ -47,11 +43,17 @@ static const char *guest_path(const char *name, char *buf, size_t n)
 	return buf;
 }
 
+const char *bench_backend_name(enum pv_backend b)
+{
+	return b == PV_BACKEND_KVM ? "kvm" : b == PV_BACKEND_EMU ? "emu" : "auto";
+}
+
 /* Run a guest to completion; console captured into *c. */
-static int run(enum pv_backend b, const char *guest, const char *cmdline, struct capture *c, struct pv_stats *st)
+static int run(enum pv_backend b, const char *guest, const char *cmdline, struct bench_console *c,
+	       struct pv_stats *st)
 {
 	struct pv_vm_config cfg = { .ram_size = 16u << 20, .backend = b, .cmdline = cmdline,
-				    .console = capture, .console_opaque = c };
+				    .console = bench_console, .console_opaque = c };
 	char path[512];
 	struct pv_vm *vm;
 	int r, status = 0;
@@ -61,7 +63,7 @@ static int run(enum pv_backend b, const char *guest, const char *cmdline, struct
 		fprintf(stderr, "pvbench: %s\n", pv_last_error());
 		return r;
 	}
-	r = pv_vm_load_elf(vm, guest_path(guest, path, sizeof(path)));
+	r = pv_vm_load_elf(vm, bench_guest_path(guest, path, sizeof(path)));
 	if (r == 0)
 		r = pv_vm_run(vm, &status);
 	if (r < 0)
@@ -74,9 +76,18 @@ static int run(enum pv_backend b, const char *guest, const char *cmdline, struct
 	return r;
 }
 
-static int bench_hypercall(enum pv_backend b, unsigned long long calls, bool json)
+static void hypercall_header(const struct bench_opts *o)
 {
-	struct capture c = { .len = 0 };
+	(void)o;
+	printf("%-8s %10s %14s %14s %10s %12s\n", "backend", "calls", "ns_per_call", "bare_exit_ns", "ratio",
+	       "exits_total");
+}
+
+static int hypercall_run(enum pv_backend b, const struct bench_opts *o)
+{
+	unsigned long long calls = o->count ? o->count : b == PV_BACKEND_KVM ? 20000 : 1000000;
+	bool json = o->json;
+	struct bench_console c = { .len = 0 };
 	struct pv_stats st;
 	unsigned long long n, bare, hc;
 	char cmd[32];
@@ -102,28 +113,38 @@ static int bench_hypercall(enum pv_backend b, unsigned long long calls, bool jso
 	return 0;
 }
 
+const struct bench_device bench_hypercall = { "hypercall", hypercall_header, hypercall_run };
+
 static void quiet(const char *msg)
 {
 	(void)msg;
 }
 
+static const struct bench_device *const devices[] = { &bench_hypercall, &bench_ring, &bench_blk };
+
 static const char usage[] =
-	"usage: pvbench [--device hypercall] [--backend auto|kvm|emu|all] [--json] [--calls N]\n"
+	"usage: pvbench [--device hypercall|ring|blk] [--backend all|auto|kvm|emu] [--json]\n"
+	"               [--count N] [--seconds S] [--disk PATH] [--plot FILE.svg]\n"
 	"  --device D     what to measure (default hypercall)\n"
-	"  --backend B    all (default: every usable backend), auto, kvm or emu\n"
+	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
-	"  --calls N      hypercalls per run (default 20000 on kvm, 1000000 on emu)\n";
+	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
+	"                 ring messages (default 20000)\n"
+	"  --seconds S    time per blk workload (default 1)\n"
+	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n";
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, 0, 'd' }, { "backend", required_argument, 0, 'b' },
-		{ "json", no_argument, 0, 'j' },         { "calls", required_argument, 0, 'n' },
-		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' },         { "count", required_argument, 0, 'n' },
+		{ "calls", required_argument, 0, 'n' },  { "seconds", required_argument, 0, 's' },
+		{ "disk", required_argument, 0, 'D' },   { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *backend = "all", *device = "hypercall";
-	unsigned long long calls = 0; /* per backend: 20000 on kvm, 1000000 on emu */
-	bool json = false;
+	const struct bench_device *dev = NULL;
+	struct bench_opts o = { .json = false };
 	int c, ran = 0, failed = 0;
 	char *end;
 
@@ -137,15 +158,26 @@ int main(int argc, char **argv)
 			backend = optarg;
 			break;
 		case 'j':
-			json = true;
+			o.json = true;
 			break;
 		case 'n':
 			errno = 0;
-			calls = strtoull(optarg, &end, 10);
-			if (errno || *end || calls == 0 || calls > 100000000 || *optarg == '-') {
-				fprintf(stderr, "pvbench: --calls %s: give a number from 1 to 100000000\n", optarg);
+			o.count = strtoull(optarg, &end, 10);
+			if (errno || *end || o.count == 0 || o.count > 100000000 || *optarg == '-') {
+				fprintf(stderr, "pvbench: --count %s: give a number from 1 to 100000000\n", optarg);
 				return 2;
 			}
+			break;
+		case 's':
+			errno = 0;
+			o.seconds = strtod(optarg, &end);
+			if (errno || *end || !(o.seconds > 0 && o.seconds <= 3600)) {
+				fprintf(stderr, "pvbench: --seconds %s: give a number of seconds from 0 to 3600\n", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			o.disk = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -159,42 +191,46 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvbench: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (strcmp(device, "hypercall")) {
-		fprintf(stderr, "pvbench: unknown device '%s' (this build knows: hypercall)\n", device);
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+		if (!strcmp(device, devices[i]->name))
+			dev = devices[i];
+	if (!dev) {
+		fprintf(stderr, "pvbench: unknown device '%s' (use hypercall, ring or blk)\n", device);
 		return 2;
 	}
 	if (strcmp(backend, "all") && strcmp(backend, "auto") && strcmp(backend, "kvm") && strcmp(backend, "emu")) {
 		fprintf(stderr, "pvbench: unknown backend '%s' (use all, auto, kvm or emu)\n", backend);
 		return 2;
 	}
+	o.progress = !o.json;
 #ifdef PV_HAVE_EMU
 	pv_emu_register();
 #endif
-	if (json)
+	if (o.json)
 		pv_set_log(quiet);
-	if (!json)
-		printf("%-8s %10s %14s %14s %10s %12s\n", "backend", "calls", "ns_per_call", "bare_exit_ns",
-		       "ratio", "exits_total");
+	if (!o.json)
+		dev->header(&o);
 	for (int i = 0; i < 2; i++) {
 		enum pv_backend b = i == 0 ? PV_BACKEND_KVM : PV_BACKEND_EMU;
-		const char *name = i == 0 ? "kvm" : "emu";
+		const char *name = bench_backend_name(b);
 		char why[200];
+		bool usable = pv_backend_probe(b, why, sizeof(why)) == 0;
 
-		if (strcmp(backend, "all") && strcmp(backend, name)) {
-			if (strcmp(backend, "auto") || (i == 1 && ran) || (i == 0 && pv_backend_probe(b, why, sizeof(why))))
-				continue;
-		}
-		if (pv_backend_probe(b, why, sizeof(why)) < 0) {
+		if (!strcmp(backend, "auto") && (ran || !usable))
+			continue; /* auto: the first usable backend */
+		if (strcmp(backend, "all") && strcmp(backend, "auto") && strcmp(backend, name))
+			continue;
+		if (!usable) {
 			if (!strcmp(backend, name)) {
 				fprintf(stderr, "pvbench: backend %s unusable: %s\n", name, why);
 				return 1;
 			}
-			if (!json)
+			if (!o.json)
 				fprintf(stderr, "pvbench: skipping %s: %s\n", name, why);
 			continue;
 		}
 		ran++;
-		if (bench_hypercall(b, calls ? calls : i == 0 ? 20000 : 1000000, json) < 0)
+		if (dev->run(b, &o) < 0)
 			failed++;
 	}
 	if (!ran) {

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pvbench's devices: each measures one thing on one backend and prints rows. */
+#ifndef PVBENCH_H
+#define PVBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <pv/pv.h>
+
+struct bench_opts {
+	bool json;                /* one JSON object per line, else a table */
+	unsigned long long count; /* device-specific amount of work; 0 = default */
+	double seconds;           /* time budget per workload; 0 = default */
+	const char *disk;         /* blk: backing file or device; NULL = temporary image */
+	bool progress;            /* print progress lines on stderr */
+};
+
+struct bench_device {
+	const char *name;
+	void (*header)(const struct bench_opts *o);       /* table header (not in JSON mode) */
+	int (*run)(enum pv_backend b, const struct bench_opts *o); /* 0 or -1 */
+};
+
+extern const struct bench_device bench_hypercall, bench_ring, bench_blk;
+
+const char *bench_backend_name(enum pv_backend b);
+/* Path of an example guest ELF: $PVBENCH_GUEST_DIR or the build tree. */
+const char *bench_guest_path(const char *name, char *buf, size_t n);
+
+/* Console capture for guests run by a benchmark. */
+struct bench_console {
+	char buf[8192];
+	size_t len;
+};
+void bench_console(void *opaque, const char *buf, size_t len);
+
+#endif
