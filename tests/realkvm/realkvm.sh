@@ -3,7 +3,7 @@
 # inside an L1 Linux guest under QEMU TCG, which emulates AMD SVM with nested
 # paging (see DESIGN.md section 7).
 #
-#   realkvm.sh [--cache DIR] [--timeout SECS] -- CMD [ARGS...]
+#   realkvm.sh [--cache DIR] [--timeout SECS] [--mem SIZE] -- CMD [ARGS...]
 #
 # L1 sees the host root file system read-only over 9p, with a tmpfs overlay on
 # top so that everything is writable (writes are thrown away). CMD runs chrooted
@@ -17,26 +17,31 @@
 # The stock kernel is fetched with apt-get download + dpkg -x (never installed)
 # and cached, with the L1 initramfs, in the cache directory
 # (default: $MESON_BUILD_ROOT/realkvm-cache, else ./realkvm-cache).
+# Debugging: REALKVM_VERBOSE=1 prints the L1 console log on success too;
+# REALKVM_KERNEL_ARGS adds L1 kernel arguments (e.g. "loglevel=7").
 set -euo pipefail
 
 cache=${MESON_BUILD_ROOT:-.}/realkvm-cache
 timeout=300
-usage() { echo "usage: $0 [--cache DIR] [--timeout SECS] -- CMD [ARGS...]" >&2; exit 99; }
+mem=8G  # L1 RAM: a test may size guests by the host's RAM (e.g. 6 GiB for high memory);
+        # 8G costs ~1.5 s more boot than 2G, for the kernel's page structures.
+usage() { echo "usage: $0 [--cache DIR] [--timeout SECS] [--mem SIZE] -- CMD [ARGS...]" >&2; exit 99; }
 while (($#)); do
     case $1 in
     --cache) cache=${2:?}; shift 2 ;;
     --timeout) timeout=${2:?}; shift 2 ;;
+    --mem) mem=${2:?}; shift 2 ;;
     --) shift; break ;;
     *) usage ;;
     esac
 done
 (($#)) || usage
 
-log() { echo "realkvm: $*" >&2; }
+log() { echo "realkvm: [${SECONDS}s] $*" >&2; }
 die() { log "error: $*"; exit 99; }
 
-# Modules L1 loads, in this order after their dependencies (resolved from
-# modules.dep), with their parameters.
+# Modules L1 loads, in this order, each after the modules it depends on, with
+# their parameters.
 L1_MODULES=("kvm-amd npt=1" virtio_pci virtio_console 9pnet_virtio 9p overlay)
 
 # ---- host packages ------------------------------------------------------------
@@ -48,6 +53,7 @@ apt_get() {  # apt-get, refreshing the package lists once if the first try fails
 ensure_packages() {
     local missing=()
     command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+    command -v xz >/dev/null || missing+=(xz-utils)
     [[ $(dpkg-query -W -f '${Status}' busybox-static 2>/dev/null) == *" installed" ]] ||
         missing+=(busybox-static)
     ((${#missing[@]})) || return 0
@@ -71,9 +77,18 @@ fetch_kernel() {
     (cd "$cache/dl" && apt_get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
     rm -rf "$cache/$pkg.partial"
     dpkg -x "$cache"/dl/"$pkg"_*.deb "$cache/$pkg.partial"
-    # The package ships no modules.dep (its postinst runs depmod): make one.
-    busybox depmod -b "$cache/$pkg.partial" "${pkg#linux-image-}"
+    # Booting the uncompressed kernel saves ~3 s of decompression under TCG.
+    extract_vmlinux "$cache/$pkg.partial"/boot/vmlinuz-* "$cache/$pkg.partial/boot/vmlinux" ||
+        log "no vmlinux in the bzImage: booting the bzImage"
     mv "$cache/$pkg.partial" "$cache/$pkg" && rm -rf "$cache/dl"
+}
+extract_vmlinux() {  # (bzImage, out): the ELF kernel inside, as scripts/extract-vmlinux does
+    local off
+    for off in $(LC_ALL=C grep -aboP '\xfd7zXZ\x00' "$1" | cut -d: -f1); do
+        { tail -c +$((off + 1)) "$1" | xz -dcq > "$2"; } 2>/dev/null || true
+        [[ $(head -c 4 "$2") == $'\x7fELF' ]] && return 0
+    done
+    rm -f "$2"; return 1
 }
 
 # ---- the L1 initramfs -------------------------------------------------------------
@@ -117,55 +132,53 @@ build_initramfs() {  # (cpio path)
     cp /bin/busybox "$root/bin/busybox"
     printf '%s\n' "$L1_INIT" > "$root/init" && chmod +x "$root/init"
 
-    # Each wanted module after its dependencies (modules.dep lists a module's
-    # whole dependency chain, the deepest last), each once, decompressed.
-    local -A seen=() params=()
-    local order=() spec
-    add_module() {  # (path relative to moddir)
-        [[ -n ${seen[$1]:-} ]] && return; seen[$1]=1
-        local deps i
-        read -r -a deps <<<"$(sed -n "s|^$1: *||p" "$moddir/modules.dep")"
-        for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add_module "${deps[i]}"; done
-        order+=("$1")
+    # Each wanted module, decompressed, listed after the modules it depends on
+    # (read from its own "depends=" field: the package has no modules.dep).
+    local -A path_of=() seen=()
+    local p n spec
+    while read -r p; do
+        n=${p##*/}; n=${n%%.ko*}; path_of[${n//-/_}]=$p
+    done < <(find "$moddir/kernel" -name '*.ko*')
+    add_module() {  # (name, insmod parameters...)
+        local n=${1//-/_} p d; shift
+        [[ -n ${seen[$n]:-} ]] && return; seen[$n]=1
+        p=${path_of[$n]:-}; [[ -n $p ]] || die "module $n not in $moddir"
+        case $p in
+        *.xz) xz -dc "$p" ;; *.zst) zstd -qdc "$p" ;; *) cat "$p" ;;
+        esac > "$root/lib/modules/$n.ko"
+        for d in $(tr '\0' '\n' < "$root/lib/modules/$n.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+            add_module "$d"
+        done
+        echo "$n $*" >> "$root/etc/modules.list"
     }
-    for spec in "${L1_MODULES[@]}"; do
-        local name=${spec%% *} path
-        path=$(grep -oE "^[^:]*/(${name//[-_]/[-_]})\.ko(\.xz|\.zst)?:" "$moddir/modules.dep" | head -n1) ||
-            die "module $name not in $moddir"
-        path=${path%:}; add_module "$path"
-        [[ $spec == *" "* ]] && params[$path]=${spec#* }
-    done
-    local m base
-    for m in "${order[@]}"; do
-        base=$(basename "$m"); base=${base%.xz}; base=${base%.zst}; base=${base%.ko}
-        case $m in
-        *.xz) xz -dc "$moddir/$m" ;; *.zst) zstd -qdc "$moddir/$m" ;; *) cat "$moddir/$m" ;;
-        esac > "$root/lib/modules/$base.ko"
-        echo "$base ${params[$m]:-}" >> "$root/etc/modules.list"
-    done
+    # shellcheck disable=SC2086 # split "name params..."
+    for spec in "${L1_MODULES[@]}"; do add_module $spec; done
     (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null) > "$1.partial" && mv "$1.partial" "$1"
 }
 
 # ---- set up the test bed (once per cache directory) ---------------------------------
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/realkvm.XXXXXX")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/realkvm.XXXXXX") && tmp=$(cd "$tmp" && pwd)
 qpid=""
 cleanup() { [[ -n $qpid ]] && kill "$qpid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 99' INT TERM HUP
+[[ $tmp != *[[:space:]]* ]] || die "$tmp: a space would split L1's kernel command line"
 
 mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 # The initramfs is named by a hash of this script, so editing /init or the module
 # list rebuilds it.
 cpio=$cache/l1-$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12).cpio
-if [[ ! -f $cpio ]] || ! command -v qemu-system-x86_64 >/dev/null; then
+if [[ ! -f $cpio || -z $(kernel_tree) ]] || ! command -v qemu-system-x86_64 >/dev/null; then
     exec {lock}>"$cache/.lock"
     flock "$lock"   # parallel tests: one sets up, the others wait
     ensure_packages
     fetch_kernel
-    [[ -f $cpio ]] || { log "building $cpio"; build_initramfs "$cpio"; }
+    [[ -f $cpio ]] || { log "building $cpio"; rm -f "$cache"/l1-*.cpio; build_initramfs "$cpio"; }
     exec {lock}>&-
 fi
-vmlinuz=$(compgen -G "$(kernel_tree)/boot/vmlinuz-*") || die "no kernel in $cache"
+tree=$(kernel_tree); [[ -n $tree ]] || die "no kernel in $cache"
+kernel=$tree/boot/vmlinux
+[[ -f $kernel ]] || kernel=$(compgen -G "$tree/boot/vmlinuz-*") || die "no kernel in $tree"
 
 # ---- run CMD in L1 ----------------------------------------------------------------
 # run.sh: the caller's environment, working directory and command, for bash in L1.
@@ -184,8 +197,8 @@ cat "$tmp/out.out" & outcat=$!
 cat "$tmp/err.out" >&2 & errcat=$!
 
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
-    -accel tcg -cpu max -m 2G -smp 1 -nodefaults -no-user-config -display none -no-reboot \
-    -kernel "$vmlinuz" -initrd "$cpio" \
+    -accel tcg -cpu max -m "$mem" -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+    -kernel "$kernel" -initrd "$cpio" \
     -append "console=ttyS0 quiet panic=-1 ${REALKVM_KERNEL_ARGS:-} realkvm_spec=$tmp" \
     -serial "file:$tmp/console.log" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -212,7 +225,7 @@ if [[ -z $rc ]]; then
     fi
 fi
 if ((rc != 0)) || [[ -n ${REALKVM_VERBOSE:-} ]]; then
-    log "command exited with status $rc; L1 console log:"
+    log "status $rc; L1 console log:"
     { echo "----- L1 console -----"; echo "$console"
       [[ -s $tmp/qemu.log ]] && { echo "----- qemu stderr -----"; cat "$tmp/qemu.log"; }
       echo "----------------------"; } >&2
