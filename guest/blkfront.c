@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* The PV block frontend of the guest SDK. */
+#include <pv/blkfront.h>
+#include <pv/gnttab.h>
+#include <pv/guest.h>
+
+static struct pvblk_ctrl ctrl __attribute__((aligned(4096)));
+static unsigned int ctrl_gref;
+
+static long control(unsigned int cmd)
+{
+	ctrl.cmd = cmd;
+	ctrl.status = PV_EIO;
+	__asm__ __volatile__("outl %0, %1" : : "a"(ctrl_gref), "d"((unsigned short)PVBLK_PORT) : "memory");
+	return ctrl.status;
+}
+
+unsigned long pvblk_front_ring_size(unsigned int entries)
+{
+	struct pv_ring_params p = { entries, PVBLK_REQ_SIZE, entries, PVBLK_RSP_SIZE };
+
+	return pv_ring_pair_size(&p);
+}
+
+long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
+		      unsigned long pool_len)
+{
+	struct pv_ring_params p = { entries, PVBLK_REQ_SIZE, entries, PVBLK_RSP_SIZE };
+	long r, ring_gref;
+
+	memset(f, 0, sizeof(*f));
+	if (!pv_event_page())
+		return PV_EIO;
+	if (!ctrl_gref) {
+		r = pv_gnttab_grant(&ctrl, 1, PV_DOMID_MONITOR, 0);
+		if (r < 0)
+			return r;
+		ctrl_gref = (unsigned int)r;
+	}
+	r = control(PVBLK_CMD_GET_CONFIG);
+	if (r)
+		return r;
+	f->cfg = ctrl.config;
+	if (entries > f->cfg.max_ring_entries || pool_len % 4096 || (unsigned long)pool % 4096)
+		return PV_EINVAL;
+	if (pv_ring_pair_init(ring, ring_len, &p, 0) < 0)
+		return PV_EINVAL;
+	ring_gref = pv_gnttab_grant(ring, (unsigned int)(pv_ring_pair_size(&p) / 4096), PV_DOMID_MONITOR, 0);
+	if (ring_gref < 0)
+		return ring_gref;
+	r = pv_gnttab_grant(pool, (unsigned int)(pool_len / 4096), PV_DOMID_MONITOR, 0);
+	if (r < 0)
+		return r;
+	f->pool_gref = (unsigned int)r;
+	f->pool = pool;
+	f->pool_len = pool_len;
+	ctrl.nr_queues = 1;
+	ctrl.q[0].ring_gref = (unsigned int)ring_gref;
+	ctrl.q[0].ring_pages = (unsigned int)(pv_ring_pair_size(&p) / 4096);
+	r = control(PVBLK_CMD_CONNECT);
+	if (r)
+		return r;
+	f->evtchn = ctrl.q[0].evtchn;
+	if (pv_ring_prod_attach(&f->req, ring, &p, PV_RING_REQ) < 0 || pv_ring_cons_attach(&f->rsp, ring, &p, PV_RING_RSP) < 0)
+		return PV_EINVAL;
+	f->poll_cycles = 2000000; /* about 1 ms at 2-3 GHz */
+	return 0;
+}
+
+long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flags, unsigned long long sector,
+		       void *buf, unsigned long len, unsigned long long nr_sectors, unsigned long long id)
+{
+	struct pvblk_req *r;
+	unsigned long off = (unsigned long)((unsigned char *)buf - f->pool);
+	unsigned int n = 0;
+
+	if ((op == PVBLK_OP_READ || op == PVBLK_OP_WRITE) &&
+	    (!buf || (unsigned char *)buf < f->pool || off > f->pool_len || len > f->pool_len - off || len == 0 ||
+	     (len + PVBLK_SEG_MAX - 1) / PVBLK_SEG_MAX > PVBLK_SEGS_INLINE))
+		return PV_EINVAL;
+	r = pv_ring_get_slot(&f->req);
+	if (!r)
+		return PV_EAGAIN;
+	memset(r, 0, sizeof(*r));
+	r->op = (unsigned char)op;
+	r->flags = (unsigned char)flags;
+	r->id = id;
+	r->sector = sector;
+	r->nr_sectors = nr_sectors;
+	if (op == PVBLK_OP_READ || op == PVBLK_OP_WRITE) {
+		for (unsigned long done = 0; done < len; n++) {
+			unsigned long chunk = len - done > PVBLK_SEG_MAX ? PVBLK_SEG_MAX : len - done;
+
+			r->u.seg[n] = (struct pvblk_seg){ f->pool_gref, (unsigned int)(off + done), (unsigned int)chunk, 0 };
+			done += chunk;
+		}
+	}
+	r->nr_segs = (unsigned short)n;
+	f->inflight++;
+	return 0;
+}
+
+void pvblk_front_kick(struct pvblk_front *f)
+{
+	if (pv_ring_push(&f->req)) {
+		pv_doorbell(f->evtchn);
+		f->kicks++;
+	}
+}
+
+long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
+{
+	struct pv_event_page *ev = pv_event_page();
+	unsigned long long start = pv_rdtsc();
+	int tries = 0;
+
+	for (;;) {
+		const struct pvblk_rsp *r;
+
+		if (pv_ring_avail(&f->rsp) > 0 && (r = pv_ring_peek(&f->rsp))) {
+			*rsp = *r;
+			pv_ring_advance(&f->rsp, 1);
+			pv_ring_release(&f->rsp);
+			f->inflight--;
+			return 0;
+		}
+		if (pv_rdtsc() - start < f->poll_cycles) {
+			__asm__ __volatile__("pause");
+			continue;
+		}
+		ev->pending[f->evtchn] = 0;
+		if (pv_ring_final_check(&f->rsp) != 0)
+			continue;
+		f->blocks++;
+		/* Futex-style: sleep only while the producer index is what we saw. */
+		if (pv_block_watch(100000000ull, pv_ring_wait_word(&f->rsp), f->rsp.cons) == PV_ETIMEDOUT &&
+		    ++tries > 100)
+			return PV_ETIMEDOUT;
+		start = pv_rdtsc();
+	}
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest SDK: a PV block frontend (protocol: pvdrivers/blk/pvblk.h).  One
+ * queue; data lives in a pool the frontend grants to the monitor once
+ * (persistent grant), so requests cost no grant operation.
+ */
+#ifndef PV_BLKFRONT_H
+#define PV_BLKFRONT_H
+
+#include "pvblk.h"
+#include "ring.h"
+
+struct pvblk_front {
+	struct pvblk_config cfg;
+	struct pv_ring_prod req;
+	struct pv_ring_cons rsp;
+	unsigned int evtchn;
+	unsigned int pool_gref;
+	unsigned char *pool;
+	unsigned long pool_len;
+	unsigned int inflight;
+	unsigned long long kicks, blocks; /* doorbells rung, blocking waits */
+	unsigned long long poll_cycles;   /* TSC cycles to poll before blocking (0: never) */
+};
+
+/*
+ * Connect to the disk: ring (page-aligned, ring_len bytes, for `entries`
+ * requests), pool (page-aligned, pool_len bytes: the only memory I/O may
+ * use).  Returns 0 or a PV_E* error.
+ */
+long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
+		      unsigned long pool_len);
+
+/* Bytes a ring for `entries` requests needs. */
+unsigned long pvblk_front_ring_size(unsigned int entries);
+
+/* Queue a request (not yet visible: see pvblk_front_kick).  buf/len must lie
+ * in the pool (READ/WRITE), nr_sectors is for DISCARD/WRITE_ZEROES.
+ * Returns 0, PV_EAGAIN when the ring is full, PV_EINVAL. */
+long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flags, unsigned long long sector,
+		       void *buf, unsigned long len, unsigned long long nr_sectors, unsigned long long id);
+
+/* Publish queued requests; ring the doorbell only if the backend sleeps. */
+void pvblk_front_kick(struct pvblk_front *f);
+
+/* Take one response: poll for f->poll_cycles, then block on the event
+ * channel.  Returns 0 (and *rsp), or PV_ETIMEDOUT after about 10 s. */
+long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp);
+
+#endif

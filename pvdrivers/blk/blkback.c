@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PV block backend on io_uring.  One thread per queue waits for the
+ * doorbell and for I/O completions in the same io_uring (the doorbell is a
+ * POLL_ADD on the event channel's eventfd), batches requests into
+ * submissions and completions into responses, and notifies the guest only
+ * when the ring's event index asks for it.  Between bursts it polls the
+ * request ring for cfg.poll_ns, so a busy queue needs no notification.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <poll.h>
+#include <linux/falloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pv/blk.h>
+#include <pv/ring.h>
+
+#include "disk.h"
+#include "pvblk.h"
+#include "ring_host.h"
+
+#define RING_ENTRIES_MAX 1024u
+#define MAX_REQ_BYTES (4u << 20)
+#define TAG_DOORBELL (~0ull)
+#define TAG_STOP (~0ull - 1)
+
+struct slot {
+	bool busy;
+	uint64_t id;
+	uint64_t expect;        /* bytes the I/O must move (0: none) */
+	unsigned int nmaps;
+	uint8_t op;
+	struct pv_grant_op maps[PVBLK_SEGS_INDIRECT];
+	struct iovec iov[PVBLK_SEGS_INDIRECT];
+};
+
+struct queue {
+	struct pv_blkback *b;
+	unsigned int idx;
+	void *ring;              /* mapped (pinned) ring pair */
+	uint32_t ring_gref;
+	struct pv_ring_cons req;
+	struct pv_ring_prod rsp;
+	int port, efd, stop_efd;
+	struct io_uring uring;
+	bool uring_ok;
+	pthread_t thread;
+	bool started;
+	struct slot *slots;
+	unsigned int nslots, inflight;
+	atomic_uint_fast64_t requests, errors, invalid, notifications, sleeps;
+};
+
+struct pv_blkback {
+	struct pv_vm *vm;
+	struct pv_disk disk;
+	struct pv_blkback_config cfg;
+	bool heavy;              /* emulated guest: its fences are dropped */
+	pthread_mutex_t lock;
+	unsigned int nr_queues, max_queues;
+	struct queue q[PVBLK_MAX_QUEUES];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t features(const struct pv_blkback *b)
+{
+	return PVBLK_F_FLUSH | PVBLK_F_FUA | PVBLK_F_DISCARD | PVBLK_F_WRITE_ZEROES | PVBLK_F_INDIRECT |
+	       (b->disk.read_only ? PVBLK_F_READ_ONLY : 0);
+}
+
+/* ---- responses ---- */
+
+static void respond(struct queue *q, uint64_t id, int status, int *pending)
+{
+	struct pvblk_rsp r = { .id = id, .status = status };
+
+	atomic_fetch_add(&q->requests, 1);
+	if (status == PVBLK_S_INVALID)
+		atomic_fetch_add(&q->invalid, 1);
+	else if (status != PVBLK_S_OK)
+		atomic_fetch_add(&q->errors, 1);
+	/* The response ring has as many slots as requests can be in flight,
+	 * and a guest that does not consume its responses only stalls itself. */
+	while (pv_ring_produce(&q->rsp, &r, sizeof(r)) == -PV_RING_EAGAIN) {
+		if (pv_ring_push(&q->rsp))
+			pv_evtchn_notify(q->b->vm, (unsigned int)q->port);
+		if (pv_ring_space(&q->rsp) < 0)
+			return;
+		sched_yield();
+	}
+	(*pending)++;
+}
+
+static void flush_responses(struct queue *q, int *pending)
+{
+	if (!*pending)
+		return;
+	if (pv_ring_push(&q->rsp)) {
+		pv_evtchn_notify(q->b->vm, (unsigned int)q->port);
+		atomic_fetch_add(&q->notifications, 1);
+	}
+	*pending = 0;
+}
+
+/* ---- requests ---- */
+
+static struct slot *get_slot(struct queue *q, unsigned int *idx)
+{
+	for (unsigned int i = 0; i < q->nslots; i++) {
+		if (!q->slots[i].busy) {
+			*idx = i;
+			return &q->slots[i];
+		}
+	}
+	return NULL;
+}
+
+static void release_slot(struct queue *q, struct slot *s)
+{
+	pv_grant_unmap_batch(q->b->vm, s->maps, s->nmaps);
+	s->nmaps = 0;
+	s->busy = false;
+	q->inflight--;
+}
+
+/* Validate segments and map their grants; returns PVBLK_S_* */
+static int map_segments(struct queue *q, const struct pvblk_req *req, struct slot *s, uint64_t *total)
+{
+	struct pvblk_seg segs[PVBLK_SEGS_INDIRECT];
+	unsigned int n = req->nr_segs;
+	struct pv_blkback *b = q->b;
+
+	*total = 0;
+	if (n == 0)
+		return PVBLK_S_INVALID;
+	if (req->flags & PVBLK_REQ_INDIRECT) {
+		if (n > PVBLK_SEGS_INDIRECT ||
+		    pv_grant_copy_from(b->vm, 0, req->u.indirect.gref, req->u.indirect.offset, segs,
+				       n * sizeof(segs[0])) < 0)
+			return PVBLK_S_INVALID;
+	} else {
+		if (n > PVBLK_SEGS_INLINE)
+			return PVBLK_S_INVALID;
+		memcpy(segs, req->u.seg, n * sizeof(segs[0]));
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (segs[i].len == 0 || segs[i].len % PV_DISK_SECTOR || segs[i].len > PVBLK_SEG_MAX)
+			return PVBLK_S_INVALID;
+		*total += segs[i].len;
+		s->maps[i] = (struct pv_grant_op){ .ref = segs[i].gref, .offset = segs[i].offset, .len = segs[i].len,
+						   .write = req->op == PVBLK_OP_READ };
+	}
+	if (*total > MAX_REQ_BYTES)
+		return PVBLK_S_INVALID;
+	s->nmaps = n;
+	if (pv_grant_map_batch(b->vm, 0, s->maps, n) != (int)n)
+		return PVBLK_S_INVALID; /* the caller releases what did map */
+	for (unsigned int i = 0; i < n; i++)
+		s->iov[i] = (struct iovec){ .iov_base = s->maps[i].ptr, .iov_len = s->maps[i].len };
+	return PVBLK_S_OK;
+}
+
+static bool aligned(const struct slot *s)
+{
+	for (unsigned int i = 0; i < s->nmaps; i++)
+		if ((uintptr_t)s->iov[i].iov_base % 512 || s->iov[i].iov_len % 512)
+			return false;
+	return true;
+}
+
+static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending);
+static void ack_doorbell(struct queue *q);
+
+/*
+ * A flush covers every write submitted before it: wait until everything in
+ * flight but the flush itself (slot `self`) has completed.  (IOSQE_IO_DRAIN
+ * would also wait for our never-ending doorbell poll.)
+ */
+static void drain(struct queue *q, struct slot *self, int *pending)
+{
+	io_uring_submit(&q->uring);
+	while (q->inflight > 1) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_wait_cqe(&q->uring, &cqe) < 0)
+			return;
+		if (cqe->user_data < q->nslots && &q->slots[cqe->user_data] != self)
+			complete(q, cqe, pending);
+		else if (cqe->user_data == TAG_DOORBELL)
+			ack_doorbell(q);
+		else if (cqe->user_data == TAG_STOP) {
+			uint64_t one = 1;
+
+			if (write(q->stop_efd, &one, sizeof(one)) < 0) { /* seen again by the main loop */
+			}
+		}
+		io_uring_cqe_seen(&q->uring, cqe);
+	}
+}
+
+/* Turn one copied-out request into an SQE, or answer it at once. */
+static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
+{
+	struct pv_blkback *b = q->b;
+	uint64_t cap = b->disk.size / PV_DISK_SECTOR, total = 0, nsect = 0;
+	struct io_uring_sqe *sqe;
+	unsigned int idx;
+	struct slot *s;
+	int st, fd;
+
+	switch (req->op) {
+	case PVBLK_OP_READ:
+	case PVBLK_OP_WRITE:
+	case PVBLK_OP_FLUSH:
+	case PVBLK_OP_DISCARD:
+	case PVBLK_OP_WRITE_ZEROES:
+		break;
+	default:
+		respond(q, req->id, PVBLK_S_UNSUPP, pending);
+		return;
+	}
+	if (req->op != PVBLK_OP_READ && req->op != PVBLK_OP_FLUSH && b->disk.read_only) {
+		respond(q, req->id, PVBLK_S_IOERR, pending);
+		return;
+	}
+	s = get_slot(q, &idx);
+	if (!s) { /* cannot happen: slots >= ring entries */
+		respond(q, req->id, PVBLK_S_IOERR, pending);
+		return;
+	}
+	s->busy = true;
+	s->id = req->id;
+	s->op = req->op;
+	s->nmaps = 0;
+	s->expect = 0;
+	q->inflight++;
+	if (req->op == PVBLK_OP_READ || req->op == PVBLK_OP_WRITE) {
+		st = map_segments(q, req, s, &total);
+		nsect = total / PV_DISK_SECTOR;
+		if (st == PVBLK_S_OK && (req->sector > cap || nsect > cap - req->sector))
+			st = PVBLK_S_INVALID;
+	} else if (req->op == PVBLK_OP_FLUSH) {
+		st = PVBLK_S_OK;
+	} else {
+		nsect = req->nr_sectors;
+		st = nsect == 0 || req->sector > cap || nsect > cap - req->sector ? PVBLK_S_INVALID : PVBLK_S_OK;
+	}
+	if (st != PVBLK_S_OK) {
+		respond(q, req->id, st, pending);
+		release_slot(q, s);
+		return;
+	}
+	if (req->op == PVBLK_OP_FLUSH)
+		drain(q, s, pending);
+	sqe = io_uring_get_sqe(&q->uring);
+	if (!sqe) {
+		io_uring_submit(&q->uring);
+		sqe = io_uring_get_sqe(&q->uring);
+	}
+	if (!sqe) {
+		respond(q, req->id, PVBLK_S_IOERR, pending);
+		release_slot(q, s);
+		return;
+	}
+	fd = b->disk.direct && aligned(s) ? b->disk.fd : b->disk.fd_buffered;
+	switch (req->op) {
+	case PVBLK_OP_READ:
+		io_uring_prep_readv(sqe, fd, s->iov, s->nmaps, req->sector * PV_DISK_SECTOR);
+		s->expect = total;
+		break;
+	case PVBLK_OP_WRITE:
+		io_uring_prep_writev(sqe, fd, s->iov, s->nmaps, req->sector * PV_DISK_SECTOR);
+		if (req->flags & PVBLK_REQ_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		s->expect = total;
+		break;
+	case PVBLK_OP_FLUSH:
+		io_uring_prep_fsync(sqe, b->disk.fd, IORING_FSYNC_DATASYNC);
+		break;
+	case PVBLK_OP_DISCARD:
+		io_uring_prep_fallocate(sqe, b->disk.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					req->sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
+		break;
+	case PVBLK_OP_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, b->disk.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+					req->sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
+		break;
+	}
+	io_uring_sqe_set_data64(sqe, idx);
+}
+
+static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending)
+{
+	struct slot *s = &q->slots[cqe->user_data];
+	int st = PVBLK_S_OK;
+
+	if (cqe->res == -EOPNOTSUPP && (s->op == PVBLK_OP_DISCARD || s->op == PVBLK_OP_WRITE_ZEROES))
+		st = PVBLK_S_UNSUPP;
+	else if (cqe->res < 0 || (s->expect && (uint64_t)cqe->res != s->expect))
+		st = PVBLK_S_IOERR; /* EIO, ENOSPC, a short transfer */
+	respond(q, s->id, st, pending);
+	release_slot(q, s);
+}
+
+static void arm_poll(struct queue *q, int fd, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
+
+	if (!sqe) {
+		io_uring_submit(&q->uring);
+		sqe = io_uring_get_sqe(&q->uring);
+	}
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, tag);
+}
+
+static void ack_doorbell(struct queue *q)
+{
+	pv_evtchn_ack(q->b->vm, (unsigned int)q->port);
+	arm_poll(q, q->efd, TAG_DOORBELL);
+}
+
+/* Reap every ready completion; returns how many there were and whether a
+ * stop was asked. */
+static int reap(struct queue *q, int *pending, bool *stop)
+{
+	struct io_uring_cqe *cqe;
+	int n = 0;
+
+	while (io_uring_peek_cqe(&q->uring, &cqe) == 0) {
+		if (cqe->user_data == TAG_DOORBELL) {
+			ack_doorbell(q);
+		} else if (cqe->user_data == TAG_STOP) {
+			*stop = true;
+		} else if (cqe->user_data < q->nslots) {
+			complete(q, cqe, pending);
+		}
+		io_uring_cqe_seen(&q->uring, cqe);
+		n++;
+	}
+	return n;
+}
+
+static void *queue_thread(void *arg)
+{
+	struct queue *q = arg;
+	struct pv_blkback *b = q->b;
+	uint64_t idle_since = now_ns();
+	struct pvblk_req req;
+	bool stop = false;
+	int pending = 0;
+
+	arm_poll(q, q->efd, TAG_DOORBELL);
+	arm_poll(q, q->stop_efd, TAG_STOP);
+	io_uring_submit(&q->uring);
+	while (!stop) {
+		int got = 0, r;
+
+		/* Drain requests: copy each out, then validate and queue it. */
+		while ((r = pv_ring_consume(&q->req, &req, sizeof(req))) == 1) {
+			handle(q, &req, &pending);
+			got++;
+		}
+		if (r < 0) {
+			fprintf(stderr, "libpv: pvblk queue %u: broken request ring (%d); queue stopped\n", q->idx, r);
+			break;
+		}
+		if (got) {
+			pv_ring_release(&q->req);
+			io_uring_submit(&q->uring);
+		}
+		got += reap(q, &pending, &stop);
+		flush_responses(q, &pending);
+		if (got) {
+			idle_since = now_ns();
+			continue;
+		}
+		if (now_ns() - idle_since < b->cfg.poll_ns) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		/* Going to sleep: arm the request event index and look again. */
+		r = b->heavy ? pv_ring_final_check_heavy(&q->req) : pv_ring_final_check(&q->req);
+		if (r != 0) {
+			if (r < 0)
+				break;
+			continue;
+		}
+		atomic_fetch_add(&q->sleeps, 1);
+		{
+			struct io_uring_cqe *cqe;
+
+			io_uring_submit_and_wait(&q->uring, 1);
+			if (io_uring_peek_cqe(&q->uring, &cqe) == 0)
+				(void)cqe; /* handled by reap() next round */
+		}
+		idle_since = now_ns();
+	}
+	/* Wait for what is in flight so no I/O lands in guest memory later. */
+	while (q->inflight) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_wait_cqe(&q->uring, &cqe) < 0)
+			break;
+		if (cqe->user_data < q->nslots)
+			complete(q, cqe, &pending);
+		io_uring_cqe_seen(&q->uring, cqe);
+	}
+	flush_responses(q, &pending);
+	return NULL;
+}
+
+/* ---- control ---- */
+
+static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvblk_queue_desc *d)
+{
+	struct pv_ring_params prm;
+	size_t len = (size_t)d->ring_pages * 4096;
+	int r;
+
+	if (d->ring_pages == 0 || d->ring_pages > 1 + 2 * (RING_ENTRIES_MAX * PVBLK_REQ_SIZE / 4096 + 1))
+		return -EINVAL;
+	r = pv_grant_map(b->vm, 0, d->ring_gref, 0, len, true, &q->ring);
+	if (r < 0)
+		return r;
+	q->ring_gref = d->ring_gref;
+	if (pv_ring_pair_check(q->ring, len, &prm) < 0 || prm.req_entry_size != PVBLK_REQ_SIZE ||
+	    prm.rsp_entry_size != PVBLK_RSP_SIZE || prm.req_entries > RING_ENTRIES_MAX ||
+	    prm.rsp_entries < prm.req_entries ||
+	    pv_ring_cons_attach(&q->req, q->ring, &prm, PV_RING_REQ) < 0 ||
+	    pv_ring_prod_attach(&q->rsp, q->ring, &prm, PV_RING_RSP) < 0)
+		return -EINVAL;
+	q->nslots = prm.req_entries;
+	q->slots = calloc(q->nslots, sizeof(*q->slots));
+	if (!q->slots)
+		return -ENOMEM;
+	r = io_uring_queue_init(prm.req_entries + 4, &q->uring, 0);
+	if (r < 0)
+		return r;
+	q->uring_ok = true;
+	q->port = pv_evtchn_alloc_monitor(b->vm, &q->efd);
+	if (q->port < 0)
+		return q->port;
+	q->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->stop_efd < 0)
+		return -errno;
+	r = -pthread_create(&q->thread, NULL, queue_thread, q);
+	if (r < 0)
+		return r;
+	q->started = true;
+	return 0;
+}
+
+static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
+{
+	struct pv_blkback *b = opaque;
+	struct pvblk_ctrl c;
+	uint32_t gref = 0;
+	int r = 0;
+
+	(void)v;
+	if (!is_write || addr != PVBLK_PORT || size != 4)
+		return 0;
+	memcpy(&gref, data, 4);
+	if (pv_grant_copy_from(b->vm, 0, gref, 0, &c, sizeof(c)) < 0)
+		return 0; /* nothing we may write to: ignore */
+	pthread_mutex_lock(&b->lock);
+	switch (c.cmd) {
+	case PVBLK_CMD_GET_CONFIG:
+		c.config = (struct pvblk_config){
+			.version = PVBLK_VERSION,
+			.features = features(b),
+			.capacity = b->disk.size / PV_DISK_SECTOR,
+			.logical_sector_size = PV_DISK_SECTOR,
+			.physical_sector_size = 4096,
+			.max_segments = PVBLK_SEGS_INDIRECT,
+			.max_request_bytes = MAX_REQ_BYTES,
+			.max_queues = b->max_queues,
+			.max_ring_entries = RING_ENTRIES_MAX,
+		};
+		break;
+	case PVBLK_CMD_CONNECT:
+		if (b->nr_queues || c.nr_queues == 0 || c.nr_queues > b->max_queues) {
+			r = -EINVAL;
+			break;
+		}
+		for (unsigned int i = 0; i < c.nr_queues && r == 0; i++) {
+			struct queue *q = &b->q[i];
+
+			q->b = b;
+			q->idx = i;
+			r = connect_queue(b, q, &c.q[i]);
+			c.q[i].evtchn = (uint32_t)q->port;
+			b->nr_queues = i + 1;
+		}
+		break;
+	default:
+		r = -EINVAL;
+	}
+	pthread_mutex_unlock(&b->lock);
+	c.status = r;
+	pv_grant_copy_to(b->vm, 0, gref, 0, &c, sizeof(c));
+	return 0;
+}
+
+int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out)
+{
+	struct pv_blkback *b;
+	int r;
+
+	if (!vm || !cfg || !cfg->path || !out)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->vm = vm;
+	b->cfg = *cfg;
+	b->heavy = !strcmp(pv_vm_backend(vm), "emu");
+	pthread_mutex_init(&b->lock, NULL);
+	for (unsigned int i = 0; i < PVBLK_MAX_QUEUES; i++)
+		b->q[i].efd = b->q[i].stop_efd = -1;
+	r = pv_disk_open(&b->disk, cfg->path, cfg->read_only, cfg->no_direct);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->max_queues = cfg->max_queues ? cfg->max_queues : 4;
+	if (b->max_queues > PVBLK_MAX_QUEUES)
+		b->max_queues = PVBLK_MAX_QUEUES;
+	if (b->heavy)
+		pv_ring_heavy_barrier_init();
+	r = pv_vm_add_pio(vm, "pvblk", PVBLK_PORT, 4, control, b);
+	if (r < 0) {
+		pv_disk_close(&b->disk);
+		free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+void pv_blkback_detach(struct pv_blkback *b)
+{
+	if (!b)
+		return;
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		struct queue *q = &b->q[i];
+		uint64_t one = 1;
+
+		if (q->started) {
+			if (write(q->stop_efd, &one, sizeof(one)) < 0)
+				perror("libpv: pvblk stop");
+			pthread_join(q->thread, NULL);
+		}
+		if (q->uring_ok)
+			io_uring_queue_exit(&q->uring);
+		if (q->stop_efd >= 0)
+			close(q->stop_efd);
+		if (q->ring)
+			pv_grant_unmap(b->vm, q->ring_gref);
+		free(q->slots);
+	}
+	pv_disk_close(&b->disk);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		st->requests += atomic_load(&b->q[i].requests);
+		st->errors += atomic_load(&b->q[i].errors);
+		st->invalid += atomic_load(&b->q[i].invalid);
+		st->notifications += atomic_load(&b->q[i].notifications);
+		st->sleeps += atomic_load(&b->q[i].sleeps);
+	}
+}
+
+bool pv_blkback_direct(const struct pv_blkback *b)
+{
+	return b->disk.direct;
+}
