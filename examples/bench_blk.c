@@ -344,7 +344,7 @@ static int guest_run(enum pv_backend b, const char *path, const char *door, cons
 	}
 	pthread_join(t, NULL);
 	if (g.r < 0 || g.status || !g.ended || sscanf(con.buf, "requests=%llu errors=%llu", &n, &errs) != 2) {
-		fprintf(stderr, "pvbench: %s %s on %s failed: %s %s", door, w->name, bench_backend_name(b),
+		fprintf(stderr, "pvbench: %s %s on %s failed: %s %s\n", door, w->name, bench_backend_name(b),
 			g.r < 0 ? pv_vm_error(g.vm) : "", con.buf);
 		r = -1;
 		goto out;

@@ -117,7 +117,7 @@ static int run_ata(const struct wl *w, unsigned long long *done, unsigned long l
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *p = pv_cmdline(), *q;
-	char door[8] = "", work[16] = "";
+	char door[16] = "", work[16] = "";
 	unsigned long long done = 0, errors = 0;
 	unsigned int i, qd;
 	struct wl w;
