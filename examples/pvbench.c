@@ -125,7 +125,7 @@ static const struct bench_device *const devices[] = { &bench_hypercall, &bench_r
 static const char usage[] =
 	"usage: pvbench [--device hypercall|ring|blk] [--backend all|auto|kvm|emu] [--json]\n"
 	"               [--count N] [--seconds S] [--disk PATH] [--plot FILE.svg]\n"
-	"  --device D     what to measure (default hypercall)\n"
+	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
 	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 		{ "disk", required_argument, 0, 'D' },   { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *backend = "all", *device = "hypercall";
+	const char *backend = "all", *device = "blk";
 	const struct bench_device *dev = NULL;
 	struct bench_opts o = { .json = false };
 	int c, ran = 0, failed = 0;
