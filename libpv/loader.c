@@ -206,14 +206,14 @@ int pv__build_page_tables(struct pv_vm *vm)
 		return -E2BIG;
 	}
 	memset(ram + pml4, 0, (size_t)(PV_PT_END - pml4));
-	put64(ram, pml4, pdpt | 3);
+	put64(ram, pml4, pdpt | 0x23);
 	for (uint64_t i = 0; i < npd; i++)
-		put64(ram, pdpt + 8 * i, (pd + i * PAGE) | 3);
+		put64(ram, pdpt + 8 * i, (pd + i * PAGE) | 0x23);
 	for (uint64_t a = 0; a < map_end; a += MIB2)
-		put64(ram, pd + (a / MIB2) * 8, a | 0x83); /* present, writable, 2 MiB */
-	put64(ram, pd, pt | 3);
+		put64(ram, pd + (a / MIB2) * 8, a | 0xe3); /* present, writable, 2 MiB */
+	put64(ram, pd, pt | 0x23);
 	for (uint64_t j = 1; j < 512; j++)
-		put64(ram, pt + 8 * j, j * PAGE | 3);
+		put64(ram, pt + 8 * j, j * PAGE | 0x63);
 	return 0;
 }
 
