@@ -41,7 +41,8 @@ struct pv_blkback_stats {
  */
 int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out);
 
-/* Stop the queue threads and release everything (after pv_vm_run). */
+/* Stop the queue threads and release everything: after pv_vm_run, before
+ * pv_vm_destroy (the threads use guest RAM until they are joined). */
 void pv_blkback_detach(struct pv_blkback *b);
 
 /* Counters summed over queues. */

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkio: PV block I/O scenarios for tests/blk/test_blk.c.
+ * Command line: "SCENARIO SEED ARG", SCENARIO one of
+ *   rw       ARG = number of random writes; each is read back and compared
+ *            here, and logged as "w SECTOR NSECT TAG" so the host can
+ *            rebuild the image; ARG >= 1000 adds 1000-th flag: a 1 MiB request
+ *   ops      every operation; prints "NAME=STATUS" lines
+ *   hostile  ARG = rounds of malformed requests; prints "NAME=STATUS" once
+ *   ro       a read-only disk: prints "NAME=STATUS"
+ *   durable  writes patterns, FLUSHes, acks on port ACK_PORT, spins forever
+ *   overflow publishes more requests than the ring holds; prints peer_error
+ *   efbig    writes below and past the host's RLIMIT_FSIZE (ARG sectors)
+ * Every scenario ends with "done" (or a "FAIL ..." line and status 1).
+ * Data pattern: the 64-bit word at disk byte offset POS written with TAG is
+ * pat(POS, TAG) (the host computes the same).
+ */
+#include <pv/blkfront.h>
+#include <pv/gnttab.h>
+#include <pv/guest.h>
+
+#define ACK_PORT 0x6c0
+#define MB (1ul << 20)
+#define POOL (2 * MB)
+
+static unsigned char pool[POOL] __attribute__((aligned(4096)));
+static unsigned char ring[64 * 1024] __attribute__((aligned(4096)));
+static unsigned char ropage[4096] __attribute__((aligned(4096)));    /* granted read-only */
+static unsigned char indirect[4096] __attribute__((aligned(4096)));  /* indirect segment list */
+static struct pvblk_front f;
+static unsigned long long cap, rng, next_id = 1;
+static int failed;
+
+#define WBUF (pool)
+#define RBUF (pool + MB)
+
+#define FAIL(...)                                  \
+	do {                                       \
+		pv_printf("FAIL line %d: ", __LINE__); \
+		pv_printf(__VA_ARGS__);            \
+		failed = 1;                        \
+	} while (0)
+
+static unsigned long long next_rand(void)
+{
+	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+	return rng >> 17;
+}
+
+static unsigned long long pat(unsigned long long pos, unsigned int tag)
+{
+	unsigned long long x = (pos ^ ((unsigned long long)tag << 40)) * 0x9E3779B97F4A7C15ull;
+
+	return x ^ (x >> 29);
+}
+
+static void fill(unsigned char *buf, unsigned long long sector, unsigned long len, unsigned int tag)
+{
+	unsigned long long *w = (unsigned long long *)buf, pos = sector * 512;
+
+	for (unsigned long i = 0; i < len / 8; i++)
+		w[i] = pat(pos + i * 8, tag);
+}
+
+static int is_zero(const unsigned char *b, unsigned long len)
+{
+	for (unsigned long i = 0; i < len; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/* Wait for the response to id; returns its status (or -1000 - error). */
+static int wait_id(unsigned long long id)
+{
+	struct pvblk_rsp rsp;
+	long r;
+
+	pvblk_front_kick(&f);
+	r = pvblk_front_wait(&f, &rsp);
+	if (r) {
+		FAIL("wait: %ld\n", r);
+		return -1000 + (int)r;
+	}
+	if (rsp.id != id) {
+		FAIL("response id %llu, expected %llu\n", (unsigned long long)rsp.id, id);
+		return -999;
+	}
+	return rsp.status;
+}
+
+/* One request through the frontend, QD1. */
+static int io(unsigned int op, unsigned int flags, unsigned long long sector, void *buf, unsigned long len,
+	      unsigned long long nr_sectors)
+{
+	unsigned long long id = next_id++;
+	long r = pvblk_front_queue(&f, op, flags, sector, buf, len, nr_sectors, id);
+
+	if (r) {
+		FAIL("queue op %u: %ld\n", op, r);
+		return -2000 + (int)r;
+	}
+	return wait_id(id);
+}
+
+/* A raw request slot, zeroed; the caller fills it and calls wait_id(id). */
+static struct pvblk_req *raw(unsigned int op, unsigned long long *id)
+{
+	struct pvblk_req *r = pv_ring_get_slot(&f.req);
+
+	if (!r)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->op = (unsigned char)op;
+	r->id = *id = next_id++;
+	f.inflight++;
+	return r;
+}
+
+static struct pvblk_seg seg(unsigned int gref, unsigned int off, unsigned int len)
+{
+	return (struct pvblk_seg){ gref, off, len, 0 };
+}
+
+/* Write len bytes at sector with tag, read them back, compare; log it. */
+static void write_check(unsigned long long sector, unsigned long len, unsigned int tag)
+{
+	int s;
+
+	fill(WBUF, sector, len, tag);
+	s = io(PVBLK_OP_WRITE, 0, sector, WBUF, len, 0);
+	if (s) {
+		FAIL("write %llu+%lu: status %d\n", sector, len, s);
+		return;
+	}
+	pv_printf("w %llu %lu %u\n", sector, len / 512, tag);
+	memset(RBUF, 0xa5, len);
+	s = io(PVBLK_OP_READ, 0, sector, RBUF, len, 0);
+	if (s)
+		FAIL("read %llu+%lu: status %d\n", sector, len, s);
+	else if (memcmp(WBUF, RBUF, len))
+		FAIL("read back %llu+%lu differs\n", sector, len);
+}
+
+static void scenario_rw(unsigned long long n)
+{
+	unsigned int tag = 1;
+	int big = n >= 1000;
+
+	n %= 1000;
+	write_check(0, 512, tag++);           /* first sector */
+	write_check(cap - 1, 512, tag++);     /* last sector */
+	write_check(cap - 128, 65536, tag++); /* 64 KiB ending at the last sector */
+	for (unsigned long long i = 0; i < n; i++) {
+		unsigned long nsect = 1 + next_rand() % 128;
+		unsigned long long sector = next_rand() % (cap - nsect + 1);
+
+		write_check(sector, nsect * 512, tag++);
+	}
+	if (big)
+		write_check(next_rand() % (cap - 2048 + 1), MB, tag++);
+	/* a batch: 8 disjoint 4 KiB writes in flight together, then read back */
+	{
+		unsigned long long base = next_rand() % (cap - 8 * 16), ids[8];
+		unsigned int seen = 0;
+
+		for (unsigned int i = 0; i < 8; i++) {
+			fill(WBUF + i * 4096, base + i * 16, 4096, tag + i);
+			ids[i] = next_id++;
+			if (pvblk_front_queue(&f, PVBLK_OP_WRITE, 0, base + i * 16, WBUF + i * 4096, 4096, 0, ids[i]))
+				FAIL("queue batch %u\n", i);
+		}
+		pvblk_front_kick(&f);
+		for (unsigned int i = 0; i < 8; i++) {
+			struct pvblk_rsp rsp;
+
+			if (pvblk_front_wait(&f, &rsp)) {
+				FAIL("batch wait\n");
+				break;
+			}
+			for (unsigned int j = 0; j < 8; j++)
+				if (rsp.id == ids[j])
+					seen |= 1u << j;
+			if (rsp.status)
+				FAIL("batch write status %d\n", rsp.status);
+		}
+		if (seen != 0xff)
+			FAIL("batch responses: mask %x\n", seen);
+		for (unsigned int i = 0; i < 8; i++) {
+			pv_printf("w %llu %u %u\n", base + i * 16, 8u, tag + i);
+			if (io(PVBLK_OP_READ, 0, base + i * 16, RBUF, 4096, 0) || memcmp(RBUF, WBUF + i * 4096, 4096))
+				FAIL("batch read back %u\n", i);
+		}
+	}
+}
+
+static void scenario_ops(void)
+{
+	int s;
+
+	/* write then flush */
+	fill(WBUF, 64, 4096, 11);
+	pv_printf("write=%d\n", io(PVBLK_OP_WRITE, 0, 64, WBUF, 4096, 0));
+	pv_printf("flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
+	/* FUA */
+	fill(WBUF, 128, 8192, 12);
+	pv_printf("fua=%d\n", io(PVBLK_OP_WRITE, PVBLK_REQ_FUA, 128, WBUF, 8192, 0));
+	s = io(PVBLK_OP_READ, 0, 128, RBUF, 8192, 0);
+	pv_printf("fua_read=%d same=%d\n", s, !memcmp(WBUF, RBUF, 8192));
+	/* discard: sectors 256..(256+64) were written, a regular file reads zeroes */
+	fill(WBUF, 256, 32768, 13);
+	pv_printf("pre_discard_write=%d\n", io(PVBLK_OP_WRITE, 0, 256, WBUF, 32768, 0));
+	pv_printf("discard=%d\n", io(PVBLK_OP_DISCARD, 0, 256, 0, 0, 64));
+	memset(RBUF, 0xa5, 32768);
+	s = io(PVBLK_OP_READ, 0, 256, RBUF, 32768, 0);
+	pv_printf("discard_read=%d zero=%d\n", s, is_zero(RBUF, 32768));
+	/* write-zeroes on an unaligned range 513..(513+7) */
+	fill(WBUF, 512, 8192, 14);
+	pv_printf("pre_wz_write=%d\n", io(PVBLK_OP_WRITE, 0, 512, WBUF, 8192, 0));
+	pv_printf("write_zeroes=%d\n", io(PVBLK_OP_WRITE_ZEROES, 0, 513, 0, 0, 7));
+	s = io(PVBLK_OP_READ, 0, 512, RBUF, 8192, 0);
+	pv_printf("wz_read=%d zero=%d edges=%d\n", s, is_zero(RBUF + 512, 7 * 512),
+		  !memcmp(RBUF, WBUF, 512) && !memcmp(RBUF + 8 * 512, WBUF + 8 * 512, 8 * 512));
+	/* an operation the device does not know */
+	{
+		unsigned long long id;
+		struct pvblk_req *r = raw(77, &id);
+
+		r->sector = 0;
+		pv_printf("unknown=%d\n", wait_id(id));
+	}
+	s = io(PVBLK_OP_READ, 0, 64, RBUF, 4096, 0);
+	fill(WBUF, 64, 4096, 11);
+	pv_printf("after_unknown=%d same=%d\n", s, !memcmp(WBUF, RBUF, 4096));
+}
+
+/* A healthy read of 4 KiB at sector 8 after each hostile request. */
+static int healthy(void)
+{
+	return io(PVBLK_OP_READ, 0, 8, RBUF, 4096, 0);
+}
+
+static void hostile_round(int print, unsigned int ro_gref, unsigned int ind_gref)
+{
+	unsigned int pg = f.pool_gref;
+	unsigned long long id;
+	struct pvblk_req *r;
+	int s, h;
+
+#define H(name, setup)                                                   \
+	do {                                                             \
+		r = raw(PVBLK_OP_READ, &id);                             \
+		if (!r) {                                                \
+			FAIL("ring full\n");                             \
+			return;                                          \
+		}                                                        \
+		setup;                                                   \
+		s = wait_id(id);                                         \
+		h = healthy();                                           \
+		if (print)                                               \
+			pv_printf("%s=%d healthy=%d\n", name, s, h);     \
+		else if (s != PVBLK_S_INVALID || h != 0)                 \
+			FAIL("%s=%d healthy=%d\n", name, s, h);          \
+	} while (0)
+
+	H("past_end", (r->sector = cap, r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 512)));
+	H("straddle_end", (r->sector = cap - 1, r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 1024)));
+	H("sector_huge", (r->sector = ~0ull, r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 512)));
+	H("sector_wrap", (r->sector = ~0ull - 3, r->nr_segs = 2, r->u.seg[0] = seg(pg, 0, 4096),
+			  r->u.seg[1] = seg(pg, 4096, 4096)));
+	H("write_past_end", (r->op = PVBLK_OP_WRITE, r->sector = cap, r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 512)));
+	H("discard_past_end", (r->op = PVBLK_OP_DISCARD, r->sector = cap - 1, r->nr_sectors = 2));
+	H("discard_wrap", (r->op = PVBLK_OP_DISCARD, r->sector = 16, r->nr_sectors = ~0ull - 8));
+	H("wz_zero_len", (r->op = PVBLK_OP_WRITE_ZEROES, r->sector = 16, r->nr_sectors = 0));
+	H("seg_beyond_pool", (r->nr_segs = 1, r->u.seg[0] = seg(pg, POOL, 512)));
+	H("seg_straddles_pool", (r->nr_segs = 1, r->u.seg[0] = seg(pg, POOL - 512, 1024)));
+	H("seg_offset_wrap", (r->nr_segs = 1, r->u.seg[0] = seg(pg, 0xfffffe00u, 4096)));
+	H("seg_len_odd", (r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 100)));
+	H("seg_len_zero", (r->nr_segs = 2, r->u.seg[0] = seg(pg, 0, 512), r->u.seg[1] = seg(pg, 512, 0)));
+	H("seg_len_huge", (r->nr_segs = 1, r->u.seg[0] = seg(pg, 0, 2 * PVBLK_SEG_MAX)));
+	H("nr_segs_zero", (r->nr_segs = 0));
+	H("nr_segs_inline_9", (r->nr_segs = 9));
+	H("too_many_bytes", ({
+		  r->nr_segs = 8;
+		  for (unsigned int i = 0; i < 8; i++)
+			  r->u.seg[i] = seg(pg, 0, PVBLK_SEG_MAX);
+	  }));
+	H("ungranted_gref", (r->nr_segs = 1, r->u.seg[0] = seg(200, 0, 512)));
+	H("gref_huge", (r->nr_segs = 1, r->u.seg[0] = seg(0xffffffffu, 0, 512)));
+	H("read_into_ro_grant", (r->nr_segs = 1, r->u.seg[0] = seg(ro_gref, 0, 512)));
+	H("indirect_bad_gref", (r->flags = PVBLK_REQ_INDIRECT, r->nr_segs = 1, r->u.indirect.gref = 200));
+	H("indirect_off_page", (r->flags = PVBLK_REQ_INDIRECT, r->nr_segs = 2, r->u.indirect.gref = ind_gref,
+				r->u.indirect.offset = 4096 - 16));
+	H("indirect_too_many", (r->flags = PVBLK_REQ_INDIRECT, r->nr_segs = PVBLK_SEGS_INDIRECT + 1,
+				r->u.indirect.gref = ind_gref));
+	H("indirect_bad_seg", ({
+		  struct pvblk_seg *l = (struct pvblk_seg *)indirect;
+
+		  l[0] = seg(pg, 0, 512);
+		  l[1] = seg(200, 0, 512);
+		  r->flags = PVBLK_REQ_INDIRECT, r->nr_segs = 2, r->u.indirect.gref = ind_gref;
+	  }));
+#undef H
+	/* a valid indirect read of 3 segments still works */
+	{
+		struct pvblk_seg *l = (struct pvblk_seg *)indirect;
+
+		l[0] = seg(pg, MB, 512);
+		l[1] = seg(pg, MB + 4096, 1024);
+		l[2] = seg(pg, MB + 8192, 2560);
+		r = raw(PVBLK_OP_READ, &id);
+		r->flags = PVBLK_REQ_INDIRECT, r->nr_segs = 3, r->u.indirect.gref = ind_gref;
+		r->sector = 8;
+		s = wait_id(id);
+		if (print)
+			pv_printf("indirect_ok=%d\n", s);
+		else if (s)
+			FAIL("indirect_ok=%d\n", s);
+	}
+}
+
+static void scenario_hostile(unsigned long long rounds)
+{
+	long ro, ind;
+
+	ro = pv_gnttab_grant(ropage, 1, PV_DOMID_MONITOR, 1);
+	ind = pv_gnttab_grant(indirect, 1, PV_DOMID_MONITOR, 1);
+	if (ro < 0 || ind < 0) {
+		FAIL("grants %ld %ld\n", ro, ind);
+		return;
+	}
+	for (unsigned long long i = 0; i < rounds && !failed; i++)
+		hostile_round(i == 0, (unsigned int)ro, (unsigned int)ind);
+	/* and the disk still works for writes */
+	write_check(cap / 2, 8192, 99);
+}
+
+static void scenario_ro(void)
+{
+	fill(WBUF, 16, 4096, 5);
+	pv_printf("ro_flag=%d\n", !!(f.cfg.features & PVBLK_F_READ_ONLY));
+	pv_printf("ro_write=%d\n", io(PVBLK_OP_WRITE, 0, 16, WBUF, 4096, 0));
+	pv_printf("ro_fua=%d\n", io(PVBLK_OP_WRITE, PVBLK_REQ_FUA, 16, WBUF, 4096, 0));
+	pv_printf("ro_discard=%d\n", io(PVBLK_OP_DISCARD, 0, 16, 0, 0, 8));
+	pv_printf("ro_write_zeroes=%d\n", io(PVBLK_OP_WRITE_ZEROES, 0, 16, 0, 0, 8));
+	pv_printf("ro_flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
+	pv_printf("ro_read=%d\n", io(PVBLK_OP_READ, 0, 16, RBUF, 4096, 0));
+}
+
+static void scenario_durable(void)
+{
+	/* A: plain write made durable by FLUSH; B: FUA write. */
+	fill(WBUF, 1000, 65536, 21);
+	pv_printf("dur_write=%d\n", io(PVBLK_OP_WRITE, 0, 1000, WBUF, 65536, 0));
+	pv_printf("dur_flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
+	fill(WBUF, 3000, 8192, 22);
+	pv_printf("dur_fua=%d\n", io(PVBLK_OP_WRITE, PVBLK_REQ_FUA, 3000, WBUF, 8192, 0));
+	pv_flush();
+	__asm__ __volatile__("outl %0, %1" : : "a"(1u), "d"((unsigned short)ACK_PORT) : "memory");
+	for (;;)
+		__asm__ __volatile__("pause");
+}
+
+/* Publish more requests than the ring holds (a forged producer index): the
+ * backend must declare the ring broken (EPROTO in its error word). */
+static void scenario_overflow(void)
+{
+	unsigned long long start;
+	unsigned long spins = 0;
+
+	pv_printf("before=%d\n", healthy());
+	f.req.prod += f.req.entries + 8;
+	pvblk_front_kick(&f);
+	pv_doorbell(f.evtchn);
+	start = pv_rdtsc();
+	while (!pv_ring_prod_peer_error(&f.req) && pv_rdtsc() - start < 10000000000ull && ++spins < 200000000ul)
+		__asm__ __volatile__("pause");
+	pv_printf("peer_error=%u\n", pv_ring_prod_peer_error(&f.req));
+}
+
+static void scenario_efbig(unsigned long long limit_sectors)
+{
+	fill(WBUF, 8, 4096, 31);
+	pv_printf("below=%d\n", io(PVBLK_OP_WRITE, 0, 8, WBUF, 4096, 0));
+	fill(WBUF, limit_sectors + 8, 4096, 32);
+	pv_printf("beyond=%d\n", io(PVBLK_OP_WRITE, 0, limit_sectors + 8, WBUF, 4096, 0));
+	fill(WBUF, limit_sectors - 4, 4096, 33);
+	pv_printf("straddle=%d\n", io(PVBLK_OP_WRITE, 0, limit_sectors - 4, WBUF, 4096, 0));
+	pv_printf("beyond_fua=%d\n", io(PVBLK_OP_WRITE, PVBLK_REQ_FUA, limit_sectors + 64, WBUF, 4096, 0));
+	pv_printf("read_beyond=%d\n", io(PVBLK_OP_READ, 0, limit_sectors + 8, RBUF, 4096, 0));
+	fill(WBUF, 64, 4096, 34);
+	pv_printf("below_again=%d\n", io(PVBLK_OP_WRITE, 0, 64, WBUF, 4096, 0));
+	pv_printf("flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
+}
+
+int pv_main(const struct pv_boot_info *bi)
+{
+	const char *p = pv_cmdline(), *q;
+	char sc[16] = "";
+	unsigned long long arg;
+	unsigned int i;
+	long r;
+
+	(void)bi;
+	for (i = 0; *p && *p != ' ' && i < sizeof(sc) - 1; i++)
+		sc[i] = *p++;
+	while (*p == ' ')
+		p++;
+	rng = pv_strtoull(p, &q) | 1;
+	arg = *q ? pv_strtoull(q + 1, 0) : 0;
+	r = pvblk_front_init(&f, ring, sizeof(ring), 32, pool, POOL);
+	if (r) {
+		pv_printf("FAIL init: %ld\n", r);
+		return 1;
+	}
+	cap = f.cfg.capacity;
+	pv_printf("capacity=%llu features=%x\n", cap, f.cfg.features);
+	if (!strcmp(sc, "rw"))
+		scenario_rw(arg);
+	else if (!strcmp(sc, "ops"))
+		scenario_ops();
+	else if (!strcmp(sc, "hostile"))
+		scenario_hostile(arg ? arg : 1);
+	else if (!strcmp(sc, "ro"))
+		scenario_ro();
+	else if (!strcmp(sc, "durable"))
+		scenario_durable();
+	else if (!strcmp(sc, "overflow"))
+		scenario_overflow();
+	else if (!strcmp(sc, "efbig"))
+		scenario_efbig(arg);
+	else {
+		pv_printf("FAIL bad command line '%s'\n", pv_cmdline());
+		return 2;
+	}
+	if (failed)
+		return 1;
+	pv_printf("done\n");
+	return 0;
+}
