@@ -13,14 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unicorn/unicorn.h>
 
 #include "internal.h"
 #include "pv/emu.h"
 
-/* Upper bound on one uc_emu_start so a stop that races with its start is
- * seen within this time (microseconds). */
-#define EMU_SLICE_US 500000
 
 /* MMIO callbacks carry (vCPU, device) in one small record per device. */
 struct emu_mmio {
@@ -33,6 +31,7 @@ struct emu_vcpu_be {
 	struct emu_mmio mmio[PV_STATS_MAX_DEVS];
 	bool mmio_mapped;
 	atomic_bool kicked;
+	atomic_bool in_run;      /* inside emu_vcpu_run: see emu_vcpu_kick */
 	/* The first invalid memory access seen by the hook, for the message. */
 	bool bad_access;
 	uint64_t bad_addr;
@@ -340,13 +339,6 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 	pv__fault(v, "emulator error: %s (rip 0x%llx)", uc_strerror(e), (unsigned long long)rip);
 }
 
-static bool timed_out(uc_engine *uc)
-{
-	size_t t = 0;
-
-	return uc_query(uc, UC_QUERY_TIMEOUT, &t) == UC_ERR_OK && t;
-}
-
 static void emu_vcpu_run(struct pv_vcpu *v)
 {
 	struct emu_vcpu_be *be = v->be;
@@ -360,8 +352,11 @@ static void emu_vcpu_run(struct pv_vcpu *v)
 		pv__vm_end(vm, r, 0, "vCPU %u: %s", v->id, vm->err);
 		return;
 	}
+	/* No time slices: Unicorn 2.0.1 re-executes the instruction a timeout
+	 * interrupted (corrupting the guest), so stops come from emu_vcpu_kick. */
+	atomic_store(&be->in_run, true);
 	while (!pv__stopping(vm)) {
-		uc_err e = uc_emu_start(be->uc, rip, 0, EMU_SLICE_US, 0);
+		uc_err e = uc_emu_start(be->uc, rip, 0, 0, 0);
 
 		rip = reg(be->uc, UC_X86_REG_RIP);
 		if (pv__stopping(vm))
@@ -370,21 +365,36 @@ static void emu_vcpu_run(struct pv_vcpu *v)
 			report(v, e, rip);
 			break;
 		}
-		if (atomic_exchange(&be->kicked, false) || timed_out(be->uc))
+		if (atomic_exchange(&be->kicked, false))
 			continue;
 		if (rip > 4096 && rip <= vm->ram_size && vm->ram[rip - 1] == 0xf4)
 			pv__hlt(v, rip);
 	}
+	atomic_store(&be->in_run, false);
 }
 
+/*
+ * Called after vm->stopping is set.  uc_emu_start forgets a stop requested
+ * just before it starts, so keep asking until the vCPU has left
+ * emu_vcpu_run (it sets in_run before it first reads vm->stopping, so either
+ * it sees the stop or we see it running).  A vCPU blocked in a hook wakes
+ * on the VM's condition variable and stops by itself.
+ */
 static void emu_vcpu_kick(struct pv_vcpu *v)
 {
 	struct emu_vcpu_be *be = v->be;
+	struct timespec ts = { 0, 200000 };
 
 	if (!be || !be->uc)
 		return;
 	atomic_store(&be->kicked, true);
 	uc_emu_stop(be->uc);
+	if (atomic_load(&v->in_thread) && pthread_equal(pthread_self(), v->thread))
+		return; /* from our own hook: the stop above is enough */
+	for (int i = 0; i < 10000 && atomic_load(&be->in_run); i++) {
+		uc_emu_stop(be->uc);
+		nanosleep(&ts, NULL);
+	}
 }
 
 static const struct pv_backend_ops emu_ops = {
