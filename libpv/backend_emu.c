@@ -40,6 +40,10 @@ struct emu_vcpu_be {
 	/* An exception seen by the interrupt hook. */
 	bool intr;
 	uint32_t intno;
+	/* REP INS chunking (ins_new_exit). */
+	uint64_t ins_left, ins_rcx, ins_rdi;
+	uint32_t ins_port;
+	unsigned int ins_size;
 	/* Replay state of exact_rip(). */
 	uint64_t last_pc;
 	unsigned int steps;
@@ -109,16 +113,54 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 		uc_emu_stop(uc);
 }
 
+/*
+ * KVM moves a REP INS to userspace in chunks of
+ * min(RCX, 1024 / size, 4096 - (RDI & 4095)) elements (its emulator's
+ * 1024-byte read-ahead; the last term is bytes compared with elements, as
+ * KVM does), while Unicorn calls the hook per element.  Count one exit per
+ * such chunk so both backends report the same exits for the same guest.
+ * RIP in the hook is not exact, so an element continues a chunk when it
+ * continues the previous one: same port and size, RCX one less, RDI one
+ * element further.  (REP OUTS exits once per element on KVM too.)
+ */
+static bool ins_new_exit(struct emu_vcpu_be *be, uc_engine *uc, uint32_t port, unsigned int size)
+{
+	uint64_t rcx = reg(uc, UC_X86_REG_RCX), rdi = reg(uc, UC_X86_REG_RDI);
+	bool cont = be->ins_left && port == be->ins_port && size == be->ins_size && rcx == be->ins_rcx - 1 &&
+		    rdi == be->ins_rdi + size;
+
+	be->ins_port = port;
+	be->ins_size = size;
+	be->ins_rcx = rcx;
+	be->ins_rdi = rdi;
+	if (cont) {
+		be->ins_left--;
+		return false;
+	}
+	{
+		uint64_t n = 1024 / size, page = 4096 - (rdi & 4095);
+
+		if (page < n)
+			n = page;
+		if (rcx < n)
+			n = rcx;
+		be->ins_left = n ? n - 1 : 0;
+	}
+	return true;
+}
+
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
 	struct pv_vcpu *v = user;
 	uint32_t value = 0;
+	bool exit;
 
 	if (pv__stopping(v->vm)) {
 		uc_emu_stop(uc);
 		return ~0u;
 	}
-	pv__pio(v, (uint16_t)port, &value, (unsigned int)size, 1, false);
+	exit = ins_new_exit(v->be, uc, port, (unsigned int)size);
+	pv__pio_access(v, (uint16_t)port, &value, (unsigned int)size, 1, false, exit);
 	if (pv__stopping(v->vm))
 		uc_emu_stop(uc);
 	return value;

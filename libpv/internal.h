@@ -185,6 +185,10 @@ uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4]);
 /* One port-I/O exit (counted here) moving count elements of size bytes at
  * data (count > 1 for string instructions).  Unclaimed reads give ~0. */
 void pv__pio(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write);
+/* The same, counted as an exit only if `exit` (the rest of a string
+ * instruction that KVM would have moved in one exit). */
+void pv__pio_access(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write,
+		    bool exit);
 /* An access to guest-physical memory that is not RAM (counted here): a
  * device's MMIO, or a fault ending the VM. */
 void pv__mmio(struct pv_vcpu *v, uint64_t gpa, void *data, unsigned int size, bool write, uint64_t rip);

@@ -348,17 +348,26 @@ static struct pv_dev *find_dev(struct pv_vm *vm, bool mmio, uint64_t addr, unsig
 
 void pv__pio(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write)
 {
+	pv__pio_access(v, port, data, size, count, write, true);
+}
+
+void pv__pio_access(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write,
+		    bool exit)
+{
 	unsigned int idx;
 	struct pv_dev *d = find_dev(v->vm, false, port, size, &idx);
 
-	pv__count(v, PV_EXIT_PIO);
+	if (exit)
+		pv__count(v, PV_EXIT_PIO);
 	if (!d) {
-		PV_INC(v->cnt.pio_unclaimed);
+		if (exit)
+			PV_INC(v->cnt.pio_unclaimed);
 		if (!write)
 			memset(data, 0xff, (size_t)size * count);
 		return;
 	}
-	PV_INC(v->cnt.devs[idx]);
+	if (exit)
+		PV_INC(v->cnt.devs[idx]);
 	for (unsigned int i = 0; i < count; i++) {
 		uint8_t *p = (uint8_t *)data + (size_t)i * size;
 

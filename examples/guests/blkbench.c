@@ -105,13 +105,30 @@ static int run_pv(const struct wl *w, unsigned int qd, unsigned long long *done,
 	return 0;
 }
 
-/* The emulated door: blkbench_ata.c (filled in with the ATA guest driver). */
+/* The emulated door: blkbench_ata.c. */
 int blkbench_run_ata(unsigned int op, unsigned int bs, int random, int flush, volatile unsigned int *stop_word,
-		      unsigned long long *done, unsigned long long *errors);
+		     unsigned long long *done, unsigned long long *errors, void *buf,
+		     unsigned long long (*pick)(int random, unsigned long long nsect, unsigned long long *seq,
+						unsigned long long cap),
+		     void (*start)(void));
+
+static unsigned long long pick_for_ata(int random, unsigned long long nsect, unsigned long long *seq,
+				       unsigned long long cap)
+{
+	struct wl w = { 0, (unsigned int)(nsect * 512), random, 0 };
+
+	return pick(&w, seq, cap);
+}
+
+static void start_marker(void)
+{
+	marker((unsigned int)(unsigned long)&stop);
+}
 
 static int run_ata(const struct wl *w, unsigned long long *done, unsigned long long *errors)
 {
-	return blkbench_run_ata(w->op, w->bs, w->random, w->flush, &stop, done, errors);
+	return blkbench_run_ata(w->op, w->bs, w->random, w->flush, &stop, done, errors, pool, pick_for_ata,
+				start_marker);
 }
 
 int pv_main(const struct pv_boot_info *bi)

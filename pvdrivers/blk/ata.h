@@ -1,5 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The emulated twin of the PV disk: an ATA PIO disk on the legacy ports. */
+/*
+ * The emulated twin of the PV disk: an ATA PIO disk on the legacy primary
+ * channel (command block 0x1F0-0x1F7, control block 0x3F6), device 0 only.
+ *
+ * Commands: IDENTIFY DEVICE (ECh), READ/WRITE SECTORS (20h/21h, 30h/31h)
+ * and EXT (24h/34h), READ/WRITE MULTIPLE (C4h/C5h) and EXT (29h/39h), SET
+ * MULTIPLE MODE (C6h), FLUSH CACHE (E7h) and EXT (EAh), SET FEATURES (EFh,
+ * subcommand 03h with a PIO mode only), EXECUTE DEVICE DIAGNOSTIC (90h).
+ * LBA28 (and CHS with the geometry IDENTIFY reports) and LBA48 through the
+ * HOB register FIFO.  Anything else aborts (ERR, ABRT).
+ *
+ * Errors: ABRT for unknown commands, bad arguments, writes to a read-only
+ * disk and multiple commands without multiple mode; IDNF for a range past
+ * the end of the disk (the LBA registers then hold the first bad sector);
+ * UNC for a read error of the backing store; DF + ABRT for a write or flush
+ * error of the backing store.  Data-port accesses without DRQ are ignored
+ * (reads give all ones), as on real drives.  Device 1 is absent: with DEV
+ * set, status reads return 0 and commands are ignored.
+ *
+ * The device works synchronously in the port handler: a command completes
+ * (or its first DRQ block is ready) before the OUT that issued it returns,
+ * so BSY is visible only while SRST is asserted.  Written data reach the
+ * backing store when a DRQ block completes.  No interrupts are raised
+ * (libpv has no interrupt injection on every backend); nIEN is kept.
+ *
+ * Exit statistics: two devices, "ata" (0x1F0, 8 ports) and "ata-ctl"
+ * (0x3F6, 1 port).
+ */
 #ifndef PV_ATA_H
 #define PV_ATA_H
 
@@ -7,11 +34,31 @@
 
 #include "disk.h"
 
+#define PV_ATA_IO       0x1F0
+#define PV_ATA_CTL      0x3F6
+/* Largest multiple count (sectors per DRQ block) SET MULTIPLE accepts. */
+#define PV_ATA_MAX_MULT 128u
+
 struct pv_ata;
 
 /* Attach an ATA disk on 0x1F0-0x1F7 and 0x3F6 of vm, backed by disk (not
- * owned).  Call before pv_vm_run; returns 0 or a negative errno. */
+ * owned).  Call before pv_vm_run; returns 0 or a negative errno
+ * (-EINVAL for a disk smaller than one sector, -EEXIST when the ports are
+ * taken, -ENOMEM). */
 int pv_ata_attach(struct pv_vm *vm, struct pv_disk *disk, struct pv_ata **out);
+
+/* Free the device.  The VM must not run any more (its handlers would use
+ * freed memory): call after pv_vm_run has returned.  NULL is ignored. */
 void pv_ata_detach(struct pv_ata *ata);
+
+/* Per-device counters for tests and benchmarks. */
+struct pv_ata_stats {
+	uint64_t commands;        /* commands accepted (written to device 0) */
+	uint64_t sectors_read;    /* from the backing store */
+	uint64_t sectors_written; /* to the backing store */
+	uint64_t errors;          /* commands that ended with ERR */
+	uint64_t stray_data;      /* data-port accesses without DRQ */
+};
+void pv_ata_stats(struct pv_ata *ata, struct pv_ata_stats *st);
 
 #endif
