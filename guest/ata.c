@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest driver for the emulated ATA PIO disk: see <pv/ata_guest.h>. */
+#include <pv/io.h>
 #include <pv/ata_guest.h>
 #include <pv/guest.h>
 
@@ -20,18 +21,7 @@
 
 #define POLL_MAX 100000u
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
-}
 
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* One string instruction per DRQ block, as real drivers do. */
 static inline void insw(uint16_t port, void *buf, unsigned long words)
@@ -48,7 +38,7 @@ static inline void outsw(uint16_t port, const void *buf, unsigned long words)
 static int wait_ready(struct pv_ata_dev *d)
 {
 	for (unsigned int i = 0; i < POLL_MAX; i++) {
-		uint8_t st = inb((uint16_t)(d->io + R_COMMAND));
+		uint8_t st = pv_inb((uint16_t)(d->io + R_COMMAND));
 
 		if (!(st & PV_ATA_ST_BSY)) {
 			d->status = st;
@@ -61,7 +51,7 @@ static int wait_ready(struct pv_ata_dev *d)
 /* The error of a status with ERR or DF set. */
 static int ata_error(struct pv_ata_dev *d)
 {
-	d->error = inb((uint16_t)(d->io + R_FEATURE));
+	d->error = pv_inb((uint16_t)(d->io + R_FEATURE));
 	if (d->status & PV_ATA_ST_DF)
 		return PV_EIO;
 	if (d->error & PV_ATA_ER_IDNF)
@@ -95,25 +85,25 @@ static void load_taskfile(struct pv_ata_dev *d, uint8_t feature, uint32_t count,
 
 	if (ext) {
 		if (with_feature)
-			outb((uint16_t)(io + R_FEATURE), 0);
-		outb((uint16_t)(io + R_NSECT), (uint8_t)(count >> 8));
-		outb((uint16_t)(io + R_LBAL), (uint8_t)(lba >> 24));
-		outb((uint16_t)(io + R_LBAM), (uint8_t)(lba >> 32));
-		outb((uint16_t)(io + R_LBAH), (uint8_t)(lba >> 40));
+			pv_outb((uint16_t)(io + R_FEATURE), 0);
+		pv_outb((uint16_t)(io + R_NSECT), (uint8_t)(count >> 8));
+		pv_outb((uint16_t)(io + R_LBAL), (uint8_t)(lba >> 24));
+		pv_outb((uint16_t)(io + R_LBAM), (uint8_t)(lba >> 32));
+		pv_outb((uint16_t)(io + R_LBAH), (uint8_t)(lba >> 40));
 	}
 	if (with_feature)
-		outb((uint16_t)(io + R_FEATURE), feature);
-	outb((uint16_t)(io + R_NSECT), (uint8_t)count);
-	outb((uint16_t)(io + R_LBAL), (uint8_t)lba);
-	outb((uint16_t)(io + R_LBAM), (uint8_t)(lba >> 8));
-	outb((uint16_t)(io + R_LBAH), (uint8_t)(lba >> 16));
-	outb((uint16_t)(io + R_DEVICE), (uint8_t)(DEV_OBS | DEV_LBA | (ext ? 0 : (lba >> 24) & 0x0F)));
+		pv_outb((uint16_t)(io + R_FEATURE), feature);
+	pv_outb((uint16_t)(io + R_NSECT), (uint8_t)count);
+	pv_outb((uint16_t)(io + R_LBAL), (uint8_t)lba);
+	pv_outb((uint16_t)(io + R_LBAM), (uint8_t)(lba >> 8));
+	pv_outb((uint16_t)(io + R_LBAH), (uint8_t)(lba >> 16));
+	pv_outb((uint16_t)(io + R_DEVICE), (uint8_t)(DEV_OBS | DEV_LBA | (ext ? 0 : (lba >> 24) & 0x0F)));
 }
 
 static void issue(struct pv_ata_dev *d, uint8_t cmd)
 {
 	d->commands++;
-	outb((uint16_t)(d->io + R_COMMAND), cmd);
+	pv_outb((uint16_t)(d->io + R_COMMAND), cmd);
 }
 
 int pv_ata_command(struct pv_ata_dev *d, uint8_t cmd, uint8_t feature, uint16_t count, uint64_t lba,
@@ -125,7 +115,7 @@ int pv_ata_command(struct pv_ata_dev *d, uint8_t cmd, uint8_t feature, uint16_t 
 	issue(d, cmd);
 	st = wait_ready(d);
 	if (st >= 0 && (st & PV_ATA_ST_ERR))
-		d->error = inb((uint16_t)(d->io + R_FEATURE));
+		d->error = pv_inb((uint16_t)(d->io + R_FEATURE));
 	else if (st >= 0)
 		d->error = 0;
 	return st;
@@ -148,7 +138,7 @@ int pv_ata_identify(struct pv_ata_dev *d, uint16_t id[256])
 {
 	int r;
 
-	outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
+	pv_outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
 	issue(d, 0xEC);
 	r = wait_phase(d, 1);
 	if (r < 0)
@@ -176,8 +166,8 @@ int pv_ata_set_multiple(struct pv_ata_dev *d, unsigned int n)
 
 	if (n > 255)
 		return PV_EINVAL;
-	outb((uint16_t)(d->io + R_NSECT), (uint8_t)n);
-	outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
+	pv_outb((uint16_t)(d->io + R_NSECT), (uint8_t)n);
+	pv_outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
 	issue(d, 0xC6);
 	r = wait_phase(d, 0);
 	if (r == 0)
@@ -189,8 +179,8 @@ int pv_ata_reset(struct pv_ata_dev *d)
 {
 	int st;
 
-	outb(d->ctl, CTL_NIEN | CTL_SRST);
-	outb(d->ctl, CTL_NIEN);
+	pv_outb(d->ctl, CTL_NIEN | CTL_SRST);
+	pv_outb(d->ctl, CTL_NIEN);
 	st = wait_ready(d);
 	return st < 0 ? st : 0;
 }
@@ -204,15 +194,15 @@ int pv_ata_init(struct pv_ata_dev *d, unsigned int mult)
 	memset(d, 0, sizeof(*d));
 	d->io = 0x1F0;
 	d->ctl = 0x3F6;
-	outb(d->ctl, CTL_NIEN);
-	outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
-	st = inb((uint16_t)(d->io + R_COMMAND));
+	pv_outb(d->ctl, CTL_NIEN);
+	pv_outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
+	st = pv_inb((uint16_t)(d->io + R_COMMAND));
 	if (st == 0xFF || st == 0)
 		return PV_ENOENT; /* floating bus, or nothing behind device 0 */
 	/* Registers that hold what was written: a device is there. */
-	outb((uint16_t)(d->io + R_NSECT), 0x55);
-	outb((uint16_t)(d->io + R_LBAL), 0xAA);
-	if (inb((uint16_t)(d->io + R_NSECT)) != 0x55 || inb((uint16_t)(d->io + R_LBAL)) != 0xAA)
+	pv_outb((uint16_t)(d->io + R_NSECT), 0x55);
+	pv_outb((uint16_t)(d->io + R_LBAL), 0xAA);
+	if (pv_inb((uint16_t)(d->io + R_NSECT)) != 0x55 || pv_inb((uint16_t)(d->io + R_LBAL)) != 0xAA)
 		return PV_ENOENT;
 	if (wait_ready(d) < 0)
 		return PV_ETIMEDOUT;
@@ -304,7 +294,7 @@ int pv_ata_write(struct pv_ata_dev *d, uint64_t lba, uint32_t count, const void 
 
 int pv_ata_flush(struct pv_ata_dev *d)
 {
-	outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
+	pv_outb((uint16_t)(d->io + R_DEVICE), DEV_OBS | DEV_LBA);
 	issue(d, d->lba48 ? 0xEA : 0xE7);
 	return wait_phase(d, 0);
 }

@@ -29,6 +29,7 @@
  * of ~0.3 us, loads do not.  Prints one line "pingpong ok ..." and exits 0,
  * or says what went wrong and exits 1.
  */
+#include <pv/io.h>
 #include <pv/guest.h>
 #include <pv/ring.h>
 
@@ -65,22 +66,11 @@ static unsigned long spin;      /* poll iterations, from poll_us */
 static int nopoll;
 static unsigned long doorbells, blocks, polled;
 
-static void outl(unsigned int port_, unsigned int v)
-{
-	__asm__ __volatile__("outl %0, %w1" : : "a"(v), "Nd"((unsigned short)port_) : "memory");
-}
 
-static unsigned int inl(unsigned int port_)
-{
-	unsigned int v;
-
-	__asm__ __volatile__("inl %w1, %0" : "=a"(v) : "Nd"((unsigned short)port_) : "memory");
-	return v;
-}
 
 static void doorbell(void)
 {
-	outl(PV_DOORBELL_PORT, port);
+	pv_outl(PV_DOORBELL_PORT, port);
 	doorbells++;
 }
 
@@ -210,10 +200,10 @@ static int hostile(struct pv_ring_shared *sh)
 	int state = 0, i;
 
 	pv_ring_store(sh->idx[PV_RING_REQ].p.prod, req.prod + 0x40000000u);
-	outl(PV_DOORBELL_PORT, port);
+	pv_outl(PV_DOORBELL_PORT, port);
 	for (i = 0; i < 10000 && state == 0; i++) {
 		events.pending[port] = 0;
-		state = (int)inl(ECHO_PIO_BASE + ECHO_REG_CONNECT);
+		state = (int)pv_inl(ECHO_PIO_BASE + ECHO_REG_CONNECT);
 		if (state == 0)
 			pv_block(1000000);
 	}
@@ -288,10 +278,10 @@ int pv_main(const struct pv_boot_info *bi)
 		pv_printf("pingpong: grant table or event page refused\n");
 		return 1;
 	}
-	port = inl(ECHO_PIO_BASE + ECHO_REG_PORT);
-	outl(ECHO_PIO_BASE + ECHO_REG_PORT, RING_REF);
-	outl(ECHO_PIO_BASE + ECHO_REG_CONNECT, pages);
-	state = (int)inl(ECHO_PIO_BASE + ECHO_REG_CONNECT);
+	port = pv_inl(ECHO_PIO_BASE + ECHO_REG_PORT);
+	pv_outl(ECHO_PIO_BASE + ECHO_REG_PORT, RING_REF);
+	pv_outl(ECHO_PIO_BASE + ECHO_REG_CONNECT, pages);
+	state = (int)pv_inl(ECHO_PIO_BASE + ECHO_REG_CONNECT);
 	if (state != 0 || port == 0 || port >= PV_EVTCHN_MAX) {
 		pv_printf("pingpong: the echo backend refused the ring: state %d, port %u\n", state, port);
 		return 1;
@@ -303,11 +293,11 @@ int pv_main(const struct pv_boot_info *bi)
 		if (pingpong(i) < 0)
 			return 1;
 	doorbells = blocks = polled = 0;
-	outl(ECHO_PIO_BASE + ECHO_REG_MARK, ECHO_MARK_START);
+	pv_outl(ECHO_PIO_BASE + ECHO_REG_MARK, ECHO_MARK_START);
 	for (unsigned long i = 0; i < n; i++)
 		if (pingpong(warmup + i) < 0)
 			return 1;
-	outl(ECHO_PIO_BASE + ECHO_REG_MARK, ECHO_MARK_END);
+	pv_outl(ECHO_PIO_BASE + ECHO_REG_MARK, ECHO_MARK_END);
 	pv_printf("pingpong ok messages=%lu warmup=%lu poll=%s doorbells=%lu blocks=%lu polled=%lu spin=%lu\n", n,
 		  warmup, nopoll ? "off" : "on", doorbells, blocks, polled, spin);
 	return 0;

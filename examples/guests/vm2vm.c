@@ -26,6 +26,7 @@
  * Each side marks its measured phase on the pair device and prints
  * "vm2vm a ok ..." or "vm2vm b ok ..."; exit status 0, or 1 on any mismatch.
  */
+#include <pv/io.h>
 #include <pv/guest.h>
 
 #define ECHO_PAIR_BASE  0x650u
@@ -63,18 +64,7 @@ static struct shared_page page __attribute__((aligned(4096)));
 static struct pv_grant_copy_op get_ops[2] __attribute__((aligned(8)));
 static struct pv_grant_copy_op put_ops[2] __attribute__((aligned(8)));
 
-static void outl(unsigned int port, unsigned int v)
-{
-	__asm__ __volatile__("outl %0, %w1" : : "a"(v), "Nd"((unsigned short)port) : "memory");
-}
 
-static unsigned int inl(unsigned int port)
-{
-	unsigned int v;
-
-	__asm__ __volatile__("inl %w1, %0" : "=a"(v) : "Nd"((unsigned short)port) : "memory");
-	return v;
-}
 
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
@@ -115,13 +105,13 @@ static int client(unsigned int peer, unsigned long n)
 	table[PAGE_REF].domid = (unsigned short)peer;
 	barrier();
 	table[PAGE_REF].flags = PV_GTF_PERMIT_ACCESS;
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_REF, PAGE_REF);
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_PORT, (unsigned int)port);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_REF, PAGE_REF);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_PORT, (unsigned int)port);
 	while (!events.pending[port]) /* B's hello: it has bound the channel */
 		pv_block(0);
 	events.pending[port] = 0;
 
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_START);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_START);
 	for (unsigned long i = 1; i <= n; i++) {
 		uint32_t seq = (uint32_t)i;
 
@@ -159,7 +149,7 @@ static int client(unsigned int peer, unsigned long n)
 			}
 		}
 	}
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_END);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_END);
 	pv_printf("vm2vm a ok messages=%lu peer=%u port=%ld blocks=%lu\n", n, peer, port, blocks);
 	return 0;
 }
@@ -172,14 +162,14 @@ static int server(unsigned int peer, unsigned long n)
 	unsigned int aport, ref;
 	long port, r;
 
-	while ((aport = inl(ECHO_PAIR_BASE + ECHO_PAIR_PORT)) == 0) { /* A publishes ref, then port */
+	while ((aport = pv_inl(ECHO_PAIR_BASE + ECHO_PAIR_PORT)) == 0) { /* A publishes ref, then port */
 		if (++tries > 100000) {
 			pv_printf("vm2vm b: A never published its port\n");
 			return 1;
 		}
 		pv_block(100000);
 	}
-	ref = inl(ECHO_PAIR_BASE + ECHO_PAIR_REF);
+	ref = pv_inl(ECHO_PAIR_BASE + ECHO_PAIR_REF);
 	port = pv_hypercall2(PV_HC_EVTCHN_BIND, peer, aport);
 	if (port <= 0 || port >= PV_EVTCHN_MAX) {
 		pv_printf("vm2vm b: evtchn_bind(%u, %u) = %ld\n", peer, aport, port);
@@ -198,7 +188,7 @@ static int server(unsigned int peer, unsigned long n)
 	copy_op(&put_ops[0], PV_DOMID_SELF, (unsigned long)&m, 0, (unsigned short)peer, ref, 128, sizeof(m));
 	copy_op(&put_ops[1], PV_DOMID_SELF, (unsigned long)&seqword, 0, (unsigned short)peer, ref, 4, 4);
 
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_START);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_START);
 	while (handled < n) {
 		events.pending[port] = 0; /* before looking: a later send sets it again */
 		r = pv_hypercall2(PV_HC_GRANT_COPY, (unsigned long)get_ops, 2);
@@ -230,7 +220,7 @@ static int server(unsigned int peer, unsigned long n)
 		pv_block(0); /* returns at once if A's send came after our clear */
 		blocks++;
 	}
-	outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_END);
+	pv_outl(ECHO_PAIR_BASE + ECHO_PAIR_MARK, ECHO_MARK_END);
 	pv_printf("vm2vm b ok messages=%lu peer=%u port=%ld blocks=%lu spurious=%lu\n", n, peer, port, blocks,
 		  spurious);
 	return 0;
@@ -256,7 +246,7 @@ int pv_main(const struct pv_boot_info *bi)
 		pv_printf("vm2vm: event page refused\n");
 		return 1;
 	}
-	peer = inl(ECHO_PAIR_BASE + ECHO_PAIR_PEER);
+	peer = pv_inl(ECHO_PAIR_BASE + ECHO_PAIR_PEER);
 	if (peer == 0 || peer == bi->domid || peer > 0xffff) {
 		pv_printf("vm2vm: no peer (pair device says %u)\n", peer);
 		return 1;

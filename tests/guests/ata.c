@@ -19,6 +19,7 @@
  *   chs:C:H:S:SEED     READ SECTORS of one sector by CHS, compare
  * Numbers are decimal or 0x hex.  Exit status: 0.
  */
+#include <pv/io.h>
 #include <pv/ata_guest.h>
 #include <pv/guest.h>
 
@@ -26,39 +27,10 @@ static struct pv_ata_dev d;
 static uint8_t buf[128 * PV_ATA_SECTOR] __attribute__((aligned(4096)));
 static uint16_t id[256];
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
-}
 
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
 
-	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
-static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
 
-	__asm__ __volatile__("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ __volatile__("outw %0, %1" : : "a"(v), "Nd"(port));
-}
 
 /* The pattern of one 8-byte word (the host computes the same). */
 static uint64_t pat(uint64_t seed, uint64_t lba, unsigned int j)
@@ -117,68 +89,68 @@ static void weird(void)
 
 	pv_ata_identify(&d, id);
 	/* IDENTIFY by hand, read with odd sizes. */
-	outb(0x1F6, 0xE0);
-	outb(0x1F7, 0xEC);
-	st = inb(0x1F7);
-	b = inb(0x1F0);                  /* 8-bit data read: ignored */
-	l = inl(0x1F0);                  /* 32-bit: two words */
+	pv_outb(0x1F6, 0xE0);
+	pv_outb(0x1F7, 0xEC);
+	st = pv_inb(0x1F7);
+	b = pv_inb(0x1F0);                  /* 8-bit data read: ignored */
+	l = pv_inl(0x1F0);                  /* 32-bit: two words */
 	buf[0] = (uint8_t)l;
 	buf[1] = (uint8_t)(l >> 8);
 	buf[2] = (uint8_t)(l >> 16);
 	buf[3] = (uint8_t)(l >> 24);
 	__asm__ __volatile__("cld; rep insw" : : "D"(buf + 4), "c"(254ul), "d"(0x1F0) : "memory");
 	same = memcmp(buf, id, 512) == 0;
-	w = inw(0x1F0);                  /* no DRQ any more */
-	pv_printf("weird st=%02x b=%02x same=%d after=%04x st=%02x", st, b, same, w, inb(0x1F7));
-	outw(0x1F0, 0x1234);             /* stray write */
-	w = inw(0x1F7);                  /* 16-bit at 0x1F7 runs past the device */
-	pv_printf(" w7=%04x st=%02x\n", w, inb(0x1F7));
+	w = pv_inw(0x1F0);                  /* no DRQ any more */
+	pv_printf("weird st=%02x b=%02x same=%d after=%04x st=%02x", st, b, same, w, pv_inb(0x1F7));
+	pv_outw(0x1F0, 0x1234);             /* stray write */
+	w = pv_inw(0x1F7);                  /* 16-bit at 0x1F7 runs past the device */
+	pv_printf(" w7=%04x st=%02x\n", w, pv_inb(0x1F7));
 }
 
 static void dev1(void)
 {
 	uint8_t st, st2, alt;
 
-	outb(0x1F6, 0xF0);               /* LBA, device 1 */
-	st = inb(0x1F7);
-	alt = inb(0x3F6);
-	outb(0x1F7, 0xEC);               /* ignored */
-	st2 = inb(0x1F7);
-	outb(0x1F6, 0xE0);
-	pv_printf("dev1 st=%02x alt=%02x after=%02x dev0=%02x\n", st, alt, st2, inb(0x1F7));
+	pv_outb(0x1F6, 0xF0);               /* LBA, device 1 */
+	st = pv_inb(0x1F7);
+	alt = pv_inb(0x3F6);
+	pv_outb(0x1F7, 0xEC);               /* ignored */
+	st2 = pv_inb(0x1F7);
+	pv_outb(0x1F6, 0xE0);
+	pv_printf("dev1 st=%02x alt=%02x after=%02x dev0=%02x\n", st, alt, st2, pv_inb(0x1F7));
 }
 
 static void chs(unsigned int c, unsigned int h, unsigned int s, uint64_t seed)
 {
 	uint8_t st;
 
-	outb(0x1F2, 1);
-	outb(0x1F3, (uint8_t)s);
-	outb(0x1F4, (uint8_t)c);
-	outb(0x1F5, (uint8_t)(c >> 8));
-	outb(0x1F6, (uint8_t)(0xA0 | (h & 0x0F))); /* LBA bit clear: CHS */
-	outb(0x1F7, 0x20);
-	st = inb(0x1F7);
+	pv_outb(0x1F2, 1);
+	pv_outb(0x1F3, (uint8_t)s);
+	pv_outb(0x1F4, (uint8_t)c);
+	pv_outb(0x1F5, (uint8_t)(c >> 8));
+	pv_outb(0x1F6, (uint8_t)(0xA0 | (h & 0x0F))); /* LBA bit clear: CHS */
+	pv_outb(0x1F7, 0x20);
+	st = pv_inb(0x1F7);
 	if (!(st & PV_ATA_ST_DRQ)) {
-		pv_printf("chs st=%02x err=%02x\n", st, inb(0x1F1));
+		pv_printf("chs st=%02x err=%02x\n", st, pv_inb(0x1F1));
 		return;
 	}
 	__asm__ __volatile__("cld; rep insw" : : "D"(buf), "c"(256ul), "d"(0x1F0) : "memory");
-	pv_printf("chs st=%02x bad=%u\n", inb(0x1F7), check(seed, ((uint64_t)c * 16 + h) * 63 + s - 1, 1));
+	pv_printf("chs st=%02x bad=%u\n", pv_inb(0x1F7), check(seed, ((uint64_t)c * 16 + h) * 63 + s - 1, 1));
 }
 
 static void hob(void)
 {
 	uint8_t cur, prev;
 
-	outb(0x1F2, 0x12);
-	outb(0x1F2, 0x34);
-	cur = inb(0x1F2);
-	outb(0x3F6, 0x82);               /* HOB + nIEN */
-	prev = inb(0x1F2);
-	outb(0x1F3, 0x56);               /* clears HOB */
-	pv_printf("hob cur=%02x prev=%02x after=%02x\n", cur, prev, inb(0x1F2));
-	outb(0x3F6, 0x02);
+	pv_outb(0x1F2, 0x12);
+	pv_outb(0x1F2, 0x34);
+	cur = pv_inb(0x1F2);
+	pv_outb(0x3F6, 0x82);               /* HOB + nIEN */
+	prev = pv_inb(0x1F2);
+	pv_outb(0x1F3, 0x56);               /* clears HOB */
+	pv_printf("hob cur=%02x prev=%02x after=%02x\n", cur, prev, pv_inb(0x1F2));
+	pv_outb(0x3F6, 0x02);
 }
 
 int pv_main(const struct pv_boot_info *bi)
@@ -247,12 +219,12 @@ int pv_main(const struct pv_boot_info *bi)
 		} else if ((!strcmp(op, "cmd") || !strcmp(op, "cmd48")) && n == 4) {
 			r = pv_ata_command(&d, (uint8_t)a[0], (uint8_t)a[1], (uint16_t)a[2], a[3],
 					   op[3] ? PV_ATA_F_LBA48 : 0);
-			pv_printf("cmd %02llx st=%02x err=%02x lba=%02x%02x%02x\n", a[0], r, d.error, inb(0x1F5),
-				  inb(0x1F4), inb(0x1F3));
+			pv_printf("cmd %02llx st=%02x err=%02x lba=%02x%02x%02x\n", a[0], r, d.error, pv_inb(0x1F5),
+				  pv_inb(0x1F4), pv_inb(0x1F3));
 		} else if (!strcmp(op, "reset")) {
 			r = pv_ata_reset(&d);
-			pv_printf("reset %d st=%02x err=%02x nsect=%02x lbal=%02x\n", r, d.status, inb(0x1F1),
-				  inb(0x1F2), inb(0x1F3));
+			pv_printf("reset %d st=%02x err=%02x nsect=%02x lbal=%02x\n", r, d.status, pv_inb(0x1F1),
+				  pv_inb(0x1F2), pv_inb(0x1F3));
 		} else if (!strcmp(op, "weird")) {
 			weird();
 		} else if (!strcmp(op, "dev1")) {

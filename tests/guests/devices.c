@@ -5,38 +5,21 @@
  * MMIO page at MMIO_BASE: same at offset 0 (4-byte accesses).
  * Prints what it read back; unclaimed port 0x700 must read as all ones.
  */
+#include <pv/io.h>
 #include <pv/guest.h>
 
-static inline void outl(unsigned short port, unsigned int v)
-{
-	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
-}
 
-static inline unsigned int inl(unsigned short port)
-{
-	unsigned int v;
 
-	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline unsigned char inb(unsigned short port)
-{
-	unsigned char v;
-
-	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 int pv_main(const struct pv_boot_info *bi)
 {
 	volatile unsigned int *mmio = (volatile unsigned int *)(uintptr_t)pv_strtoull(pv_cmdline(), 0);
 
 	(void)bi;
-	outl(0x600, 41);
-	pv_printf("pio=%u\n", inl(0x600));
+	pv_outl(0x600, 41);
+	pv_printf("pio=%u\n", pv_inl(0x600));
 	mmio[0] = 99;
 	pv_printf("mmio=%u\n", mmio[0]);
-	pv_printf("unclaimed=%x\n", inb(0x700));
+	pv_printf("unclaimed=%x\n", pv_inb(0x700));
 	return 0;
 }
