@@ -383,7 +383,7 @@ static const char *disk_path(const struct bench_opts *o)
 static int blk_run(enum pv_backend b, const struct bench_opts *o)
 {
 	static bool host_done;
-	double secs = o->seconds > 0 ? o->seconds : 1.0;
+	double secs = o->seconds > 0 ? o->seconds : 0.7;
 	const char *path = disk_path(o);
 	int failed = 0;
 
