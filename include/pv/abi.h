@@ -15,7 +15,8 @@
  *     not install page tables that are not identity maps (the emulation
  *     backend ignores translation).
  *   - CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA:
- *     SSE may be used.
+ *     SSE is enabled, but kvm_pvm cannot emulate SSE in kernel mode: the
+ *     SDK builds guests with -mgeneral-regs-only.
  *   - GDT: 0x08 64-bit code, 0x10 data, 0x18 a 64-bit TSS.  The monitor's
  *     IDT reports every exception (vector, error code, RIP) to the monitor,
  *     which ends the VM with a message naming them.
