@@ -31,25 +31,10 @@
  */
 #include <pv/io.h>
 #include <pv/guest.h>
+
 #include <pv/ring.h>
 
-/* The host's config device and message format (examples/echo.h). */
-#define ECHO_PIO_BASE    0x640u
-#define ECHO_REG_PORT    0u
-#define ECHO_REG_CONNECT 4u
-#define ECHO_REG_MARK    8u
-#define ECHO_MARK_START  1u
-#define ECHO_MARK_END    2u
-#define ECHO_MSG_MAGIC   0x4f484345u
-#define ECHO_PAYLOAD_WORDS 6u
-
-struct echo_msg {
-	uint64_t seq;
-	uint32_t magic;
-	uint32_t len;
-	uint64_t payload[ECHO_PAYLOAD_WORDS];
-};
-_Static_assert(sizeof(struct echo_msg) == 64, "echo_msg is 64 bytes");
+#include "../echo_abi.h"
 
 #define RING_ENTRIES 1024u
 #define RING_REF     1u

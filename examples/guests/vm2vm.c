@@ -29,22 +29,7 @@
 #include <pv/io.h>
 #include <pv/guest.h>
 
-#define ECHO_PAIR_BASE  0x650u
-#define ECHO_PAIR_PEER  0u
-#define ECHO_PAIR_PORT  4u
-#define ECHO_PAIR_REF   8u
-#define ECHO_PAIR_MARK  12u
-#define ECHO_MARK_START 1u
-#define ECHO_MARK_END   2u
-#define ECHO_MSG_MAGIC  0x4f484345u
-#define ECHO_PAYLOAD_WORDS 6u
-
-struct echo_msg {
-	uint64_t seq;
-	uint32_t magic;
-	uint32_t len;
-	uint64_t payload[ECHO_PAYLOAD_WORDS];
-};
+#include "../echo_abi.h"
 
 /* A's page, granted to B. */
 struct shared_page {
@@ -63,8 +48,6 @@ static struct shared_page page __attribute__((aligned(4096)));
 /* B's two batches, built once (each guest store is dear under emulation). */
 static struct pv_grant_copy_op get_ops[2] __attribute__((aligned(8)));
 static struct pv_grant_copy_op put_ops[2] __attribute__((aligned(8)));
-
-
 
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
