@@ -4,19 +4,10 @@
 	.globl _start
 	.code64
 _start:
-	movq %rdi, %r12
-	movq %rsi, %r13
-	/* clear .bss (which holds our stack, so before using it) */
-	leaq __bss_start(%rip), %rdi
-	leaq __bss_end(%rip), %rcx
-	subq %rdi, %rcx
-	xorl %eax, %eax
-	cld
-	rep stosb
+	/* .bss is already zero: the loader zero-fills every segment past its
+	 * file size (<pv/abi.h>), and a store costs dearly under emulation. */
 	leaq pv_stack_top(%rip), %rsp
 	xorl %ebp, %ebp
-	movq %r12, %rdi
-	movq %r13, %rsi
 	call pv__start
 1:	hlt
 	jmp 1b

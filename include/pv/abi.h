@@ -23,6 +23,8 @@
  *   - RIP = ELF entry point, RSP = PV_BOOT_STACK_TOP (64 KiB below it are
  *     free), RDI = guest-physical address of struct pv_boot_info,
  *     RSI = vCPU id (0 for the boot vCPU).
+ *   - Each ELF segment is loaded at its address with the bytes past its file
+ *     size zeroed (a guest need not clear its .bss); other RAM is zero too.
  *   - Guest-physical memory below PV_GUEST_LOAD_MIN belongs to the monitor
  *     (GDT, IDT, fault stubs, page tables, boot info, boot stack); ELF
  *     segments must load at or above it.
