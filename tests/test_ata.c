@@ -17,16 +17,7 @@
 #include "ata.h"
 #include "common.h"
 
-/* The guest's pattern (tests/guests/ata.c). */
-static uint64_t pat(uint64_t seed, uint64_t lba, unsigned int j)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ lba * 0xD1B54A32D192ED03ull ^ j;
-
-	x ^= x >> 29;
-	x *= 0xBF58476D1CE4E5B9ull;
-	x ^= x >> 32;
-	return x;
-}
+#include "guests/ata_pattern.h"
 
 struct disk_ctx {
 	char path[64];

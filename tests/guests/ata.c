@@ -27,21 +27,7 @@ static struct pv_ata_dev d;
 static uint8_t buf[128 * PV_ATA_SECTOR] __attribute__((aligned(4096)));
 static uint16_t id[256];
 
-
-
-
-
-
-/* The pattern of one 8-byte word (the host computes the same). */
-static uint64_t pat(uint64_t seed, uint64_t lba, unsigned int j)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ lba * 0xD1B54A32D192ED03ull ^ j;
-
-	x ^= x >> 29;
-	x *= 0xBF58476D1CE4E5B9ull;
-	x ^= x >> 32;
-	return x;
-}
+#include "ata_pattern.h"
 
 static void fill(uint64_t seed, uint64_t lba, uint32_t n)
 {
