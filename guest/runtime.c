@@ -199,11 +199,20 @@ int pv_printf(const char *fmt, ...)
 
 /* ---- string functions (the compiler may also emit calls to these) ---- */
 
+/*
+ * Word at a time: under the emulation backend every guest store is a trip
+ * through the store slow path, so 8-byte stores make copies ~8x cheaper.
+ * Unaligned 8-byte accesses are fine on x86-64.
+ */
+typedef unsigned long __attribute__((may_alias, aligned(1))) pv_word;
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	for (; n >= sizeof(pv_word); n -= sizeof(pv_word), d += sizeof(pv_word), s += sizeof(pv_word))
+		*(pv_word *)d = *(const pv_word *)s;
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -214,8 +223,12 @@ void *memmove(void *dst, const void *src, size_t n)
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
-	if (d < s)
+	if (d <= s || d >= s + n)
 		return memcpy(dst, src, n);
+	while (n >= sizeof(pv_word)) {
+		n -= sizeof(pv_word);
+		*(pv_word *)(d + n) = *(const pv_word *)(s + n);
+	}
 	while (n--)
 		d[n] = s[n];
 	return dst;
@@ -224,7 +237,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	pv_word w = 0x0101010101010101ul * (unsigned char)c;
 
+	for (; n >= sizeof(pv_word); n -= sizeof(pv_word), d += sizeof(pv_word))
+		*(pv_word *)d = w;
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
