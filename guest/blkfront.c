@@ -22,49 +22,82 @@ unsigned long pvblk_front_ring_size(unsigned int entries)
 	return pv_ring_pair_size(&p);
 }
 
-long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
-		      unsigned long pool_len)
+static long ctrl_page(void)
+{
+	long r;
+
+	if (ctrl_gref)
+		return 0;
+	r = pv_gnttab_grant(&ctrl, 1, PV_DOMID_MONITOR, 0);
+	if (r < 0)
+		return r;
+	ctrl_gref = (unsigned int)r;
+	return 0;
+}
+
+long pvblk_front_config(struct pvblk_config *cfg)
+{
+	long r = ctrl_page();
+
+	if (!r)
+		r = control(PVBLK_CMD_GET_CONFIG);
+	if (!r)
+		*cfg = ctrl.config;
+	return r;
+}
+
+long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const rings[], unsigned long ring_len,
+			 unsigned int entries, void *pool, unsigned long pool_len)
 {
 	struct pv_ring_params p = { entries, PVBLK_REQ_SIZE, entries, PVBLK_RSP_SIZE };
-	long r, ring_gref;
+	unsigned int pages = (unsigned int)(pv_ring_pair_size(&p) / 4096);
+	struct pvblk_config cfg;
+	long r;
 
-	memset(f, 0, sizeof(*f));
 	if (!pv_event_page())
 		return PV_EIO;
-	if (!ctrl_gref) {
-		r = pv_gnttab_grant(&ctrl, 1, PV_DOMID_MONITOR, 0);
-		if (r < 0)
-			return r;
-		ctrl_gref = (unsigned int)r;
-	}
-	r = control(PVBLK_CMD_GET_CONFIG);
+	r = pvblk_front_config(&cfg);
 	if (r)
 		return r;
-	f->cfg = ctrl.config;
-	if (entries > f->cfg.max_ring_entries || pool_len % 4096 || (unsigned long)pool % 4096)
+	if (nq == 0 || nq > cfg.max_queues || nq > PVBLK_MAX_QUEUES || entries > cfg.max_ring_entries ||
+	    pool_len % 4096 || (unsigned long)pool % 4096)
 		return PV_EINVAL;
-	if (pv_ring_pair_init(ring, ring_len, &p, 0) < 0)
-		return PV_EINVAL;
-	ring_gref = pv_gnttab_grant(ring, (unsigned int)(pv_ring_pair_size(&p) / 4096), PV_DOMID_MONITOR, 0);
-	if (ring_gref < 0)
-		return ring_gref;
 	r = pv_gnttab_grant(pool, (unsigned int)(pool_len / 4096), PV_DOMID_MONITOR, 0);
 	if (r < 0)
 		return r;
-	f->pool_gref = (unsigned int)r;
-	f->pool = pool;
-	f->pool_len = pool_len;
-	ctrl.nr_queues = 1;
-	ctrl.q[0].ring_gref = (unsigned int)ring_gref;
-	ctrl.q[0].ring_pages = (unsigned int)(pv_ring_pair_size(&p) / 4096);
+	for (unsigned int i = 0; i < nq; i++) {
+		long ring_gref;
+
+		memset(&fs[i], 0, sizeof(fs[i]));
+		fs[i].cfg = cfg;
+		fs[i].pool_gref = (unsigned int)r;
+		fs[i].pool = pool;
+		fs[i].pool_len = pool_len;
+		fs[i].poll_cycles = 2000000; /* about 1 ms at 2-3 GHz */
+		if (pv_ring_pair_init(rings[i], ring_len, &p, 0) < 0 ||
+		    pv_ring_prod_attach(&fs[i].req, rings[i], &p, PV_RING_REQ) < 0 ||
+		    pv_ring_cons_attach(&fs[i].rsp, rings[i], &p, PV_RING_RSP) < 0)
+			return PV_EINVAL;
+		ring_gref = pv_gnttab_grant(rings[i], pages, PV_DOMID_MONITOR, 0);
+		if (ring_gref < 0)
+			return ring_gref;
+		ctrl.q[i] = (struct pvblk_queue_desc){ .ring_gref = (unsigned int)ring_gref, .ring_pages = pages };
+	}
+	ctrl.nr_queues = nq;
 	r = control(PVBLK_CMD_CONNECT);
 	if (r)
 		return r;
-	f->evtchn = ctrl.q[0].evtchn;
-	if (pv_ring_prod_attach(&f->req, ring, &p, PV_RING_REQ) < 0 || pv_ring_cons_attach(&f->rsp, ring, &p, PV_RING_RSP) < 0)
-		return PV_EINVAL;
-	f->poll_cycles = 2000000; /* about 1 ms at 2-3 GHz */
+	for (unsigned int i = 0; i < nq; i++)
+		fs[i].evtchn = ctrl.q[i].evtchn;
 	return 0;
+}
+
+long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
+		      unsigned long pool_len)
+{
+	void *rings[1] = { ring };
+
+	return pvblk_front_init_mq(f, 1, rings, ring_len, entries, pool, pool_len);
 }
 
 long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flags, unsigned long long sector,
@@ -81,9 +114,11 @@ long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flag
 	r = pv_ring_get_slot(&f->req);
 	if (!r)
 		return PV_EAGAIN;
-	memset(r, 0, sizeof(*r));
+	/* Field by field: only the segments in use are written (each store is
+	 * costly under emulation, and the backend reads only nr_segs). */
 	r->op = (unsigned char)op;
 	r->flags = (unsigned char)flags;
+	r->reserved0 = 0;
 	r->id = id;
 	r->sector = sector;
 	r->nr_sectors = nr_sectors;

@@ -83,6 +83,11 @@ unsigned int pv_vm_domid(const struct pv_vm *vm)
 	return vm->domid;
 }
 
+unsigned int pv_vm_vcpus(const struct pv_vm *vm)
+{
+	return vm->nr_vcpus;
+}
+
 unsigned int pv_vcpu_id(const struct pv_vcpu *vcpu)
 {
 	return vcpu->id;

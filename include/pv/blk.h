@@ -5,6 +5,11 @@
  * queue.  Every request is copied out of the ring and validated (sector
  * range, segment count and sizes, grants and their rights) before use; a bad
  * request gets PVBLK_S_INVALID and the device keeps serving.
+ *
+ * Guest RAM is registered with io_uring as fixed buffers (which pins it, as
+ * vhost and VFIO do); set no_fixed to keep it unpinned.  Without
+ * CAP_IPC_LOCK the registration fails beyond RLIMIT_MEMLOCK and the
+ * backend uses unregistered buffers, saying so once on stderr.
  */
 #ifndef PV_BLK_H
 #define PV_BLK_H
@@ -25,13 +30,15 @@ struct pv_blkback_config {
 	bool read_only;
 	bool no_direct;        /* buffered I/O even where O_DIRECT works */
 	uint64_t poll_ns;      /* busy-poll an idle queue this long before sleeping (0: never) */
-	unsigned int max_queues; /* 0: one per vCPU */
+	unsigned int max_queues; /* queues the guest may connect (<= 16); 0: one per vCPU */
+	bool no_fixed;         /* do not register guest RAM with io_uring */
 };
 
 struct pv_blkback_stats {
 	uint64_t requests, errors, invalid;
 	uint64_t notifications;  /* event-channel notifications sent to the guest */
 	uint64_t sleeps;         /* times a queue thread slept waiting for work */
+	uint64_t fixed_buffers;  /* queues whose io_uring has guest RAM registered */
 };
 
 /*
@@ -47,6 +54,12 @@ void pv_blkback_detach(struct pv_blkback *b);
 
 /* Counters summed over queues. */
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st);
+
+/* Counters of one queue; -ENOENT if the guest has not connected it. */
+int pv_blkback_queue_stats(struct pv_blkback *b, unsigned int queue, struct pv_blkback_stats *st);
+
+/* Number of queues the guest connected (0 before it connects). */
+unsigned int pv_blkback_queues(struct pv_blkback *b);
 
 /* Whether the backing store is used with O_DIRECT. */
 bool pv_blkback_direct(const struct pv_blkback *b);

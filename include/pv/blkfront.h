@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest SDK: a PV block frontend (protocol: pvdrivers/blk/pvblk.h).  One
- * queue; data lives in a pool the frontend grants to the monitor once
- * (persistent grant), so requests cost no grant operation.
+ * Guest SDK: a PV block frontend (protocol: pvdrivers/blk/pvblk.h).  A
+ * struct pvblk_front is one queue; a multi-queue guest connects several at
+ * once (pvblk_front_init_mq) and drives each from one vCPU, with no locks.
+ * Data lives in a pool the frontend grants to the monitor once (persistent
+ * grant, shared by all queues), so requests cost no grant operation.
  */
 #ifndef PV_BLKFRONT_H
 #define PV_BLKFRONT_H
@@ -23,8 +25,23 @@ struct pvblk_front {
 	unsigned long long poll_cycles;   /* TSC cycles to poll before blocking (0: never) */
 };
 
+/* Read the device's configuration (capacity, features, max_queues...).
+ * Returns 0 or a PV_E* error. */
+long pvblk_front_config(struct pvblk_config *cfg);
+
 /*
- * Connect to the disk: ring (page-aligned, ring_len bytes, for `entries`
+ * Connect nq queues (1..cfg.max_queues) in one step: fs[i] becomes queue i
+ * with its ring at rings[i] (page-aligned, ring_len bytes each, for
+ * `entries` requests).  All queues share pool (page-aligned, pool_len
+ * bytes: the only memory I/O may use); which part of it a queue uses is the
+ * caller's business.  Call once, before other vCPUs use the queues.
+ * Returns 0 or a PV_E* error.
+ */
+long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const rings[], unsigned long ring_len,
+			 unsigned int entries, void *pool, unsigned long pool_len);
+
+/*
+ * Connect one queue: ring (page-aligned, ring_len bytes, for `entries`
  * requests), pool (page-aligned, pool_len bytes: the only memory I/O may
  * use).  Returns 0 or a PV_E* error.
  */

@@ -4,7 +4,7 @@
  *
  * A guest is one C file that defines pv_main() and links with the SDK's
  * entry stub, linker script and this small library (see examples/guests).
- * The entry stub sets up a stack, clears .bss, and calls
+ * The entry stub sets up a stack (the loader has zeroed .bss) and calls
  * pv_main(boot_info); when pv_main returns, its value is the VM's exit
  * status.  Console output is line-buffered: pv_printf sends a line with one
  * hypercall, so the number of exits does not depend on the backend.

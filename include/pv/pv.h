@@ -105,6 +105,9 @@ const char *pv_vm_backend(const struct pv_vm *vm);
 /* Domain id: 1, 2, ... in creation order within the process. */
 unsigned int pv_vm_domid(const struct pv_vm *vm);
 
+/* Number of vCPUs the VM was created with. */
+unsigned int pv_vm_vcpus(const struct pv_vm *vm);
+
 /* Host address of guest RAM and its size (*size may be NULL). */
 void *pv_vm_ram(struct pv_vm *vm, uint64_t *size);
 

@@ -6,6 +6,14 @@
  * submissions and completions into responses, and notifies the guest only
  * when the ring's event index asks for it.  Between bursts it polls the
  * request ring for cfg.poll_ns, so a busy queue needs no notification.
+ *
+ * Guest RAM is registered with each queue's io_uring as fixed buffers (1 GiB
+ * each), so a request whose data is one contiguous range is read or written
+ * with READ_FIXED/WRITE_FIXED and the kernel pins nothing per I/O.  Grants
+ * are still checked per request: the registration only names memory the
+ * monitor owns anyway.  Where registration is refused (RLIMIT_MEMLOCK
+ * without CAP_IPC_LOCK, memory that cannot be pinned) the queue uses plain
+ * vectored I/O.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +41,13 @@
 #define MAX_REQ_BYTES (4u << 20)
 #define TAG_DOORBELL (~0ull)
 #define TAG_STOP (~0ull - 1)
+#define FIXED_CHUNK (1ull << 30) /* io_uring's largest fixed buffer */
 
 struct slot {
 	bool busy;
 	uint64_t id;
 	uint64_t expect;        /* bytes the I/O must move (0: none) */
-	unsigned int nmaps;
+	unsigned int nmaps, niov;
 	uint8_t op;
 	struct pv_grant_op maps[PVBLK_SEGS_INDIRECT];
 	struct iovec iov[PVBLK_SEGS_INDIRECT];
@@ -53,7 +62,7 @@ struct queue {
 	struct pv_ring_prod rsp;
 	int port, efd, stop_efd;
 	struct io_uring uring;
-	bool uring_ok;
+	bool uring_ok, fixed;
 	pthread_t thread;
 	bool started;
 	struct slot *slots;
@@ -66,6 +75,7 @@ struct pv_blkback {
 	struct pv_disk disk;
 	struct pv_blkback_config cfg;
 	bool heavy;              /* emulated guest: its fences are dropped */
+	bool fixed_noted;
 	pthread_mutex_t lock;
 	unsigned int nr_queues, max_queues;
 	struct queue q[PVBLK_MAX_QUEUES];
@@ -172,14 +182,22 @@ static int map_segments(struct queue *q, const struct pvblk_req *req, struct slo
 	s->nmaps = n;
 	if (pv_grant_map_batch(b->vm, 0, s->maps, n) != (int)n)
 		return PVBLK_S_INVALID; /* the caller releases what did map */
-	for (unsigned int i = 0; i < n; i++)
-		s->iov[i] = (struct iovec){ .iov_base = s->maps[i].ptr, .iov_len = s->maps[i].len };
+	/* One iovec per run of contiguous segments. */
+	s->niov = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct iovec *last = s->niov ? &s->iov[s->niov - 1] : NULL;
+
+		if (last && (char *)last->iov_base + last->iov_len == (char *)s->maps[i].ptr)
+			last->iov_len += s->maps[i].len;
+		else
+			s->iov[s->niov++] = (struct iovec){ .iov_base = s->maps[i].ptr, .iov_len = s->maps[i].len };
+	}
 	return PVBLK_S_OK;
 }
 
 static bool aligned(const struct slot *s)
 {
-	for (unsigned int i = 0; i < s->nmaps; i++)
+	for (unsigned int i = 0; i < s->niov; i++)
 		if ((uintptr_t)s->iov[i].iov_base % 512 || s->iov[i].iov_len % 512)
 			return false;
 	return true;
@@ -187,6 +205,32 @@ static bool aligned(const struct slot *s)
 
 static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending);
 static void ack_doorbell(struct queue *q);
+
+/* Prepare a read or write of the slot's iovecs: fixed when they are one
+ * range inside one registered buffer, vectored otherwise. */
+static void prep_rw(struct queue *q, struct io_uring_sqe *sqe, int fd, const struct slot *s, uint64_t off)
+{
+	bool rd = s->op == PVBLK_OP_READ;
+
+	if (q->fixed && s->niov == 1) {
+		uint64_t ram_size;
+		char *ram = pv_vm_ram(q->b->vm, &ram_size), *p = s->iov[0].iov_base;
+		uint64_t at = (uint64_t)(p - ram), idx = at / FIXED_CHUNK;
+
+		if (p >= ram && at + s->iov[0].iov_len <= ram_size &&
+		    (at + s->iov[0].iov_len - 1) / FIXED_CHUNK == idx) {
+			if (rd)
+				io_uring_prep_read_fixed(sqe, fd, p, (unsigned int)s->iov[0].iov_len, off, (int)idx);
+			else
+				io_uring_prep_write_fixed(sqe, fd, p, (unsigned int)s->iov[0].iov_len, off, (int)idx);
+			return;
+		}
+	}
+	if (rd)
+		io_uring_prep_readv(sqe, fd, s->iov, s->niov, off);
+	else
+		io_uring_prep_writev(sqe, fd, s->iov, s->niov, off);
+}
 
 /*
  * A flush covers every write submitted before it: wait until everything in
@@ -282,11 +326,11 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 	fd = b->disk.direct && aligned(s) ? b->disk.fd : b->disk.fd_buffered;
 	switch (req->op) {
 	case PVBLK_OP_READ:
-		io_uring_prep_readv(sqe, fd, s->iov, s->nmaps, req->sector * PV_DISK_SECTOR);
+		prep_rw(q, sqe, fd, s, req->sector * PV_DISK_SECTOR);
 		s->expect = total;
 		break;
 	case PVBLK_OP_WRITE:
-		io_uring_prep_writev(sqe, fd, s->iov, s->nmaps, req->sector * PV_DISK_SECTOR);
+		prep_rw(q, sqe, fd, s, req->sector * PV_DISK_SECTOR);
 		if (req->flags & PVBLK_REQ_FUA)
 			sqe->rw_flags = RWF_DSYNC;
 		s->expect = total;
@@ -429,6 +473,33 @@ static void *queue_thread(void *arg)
 
 /* ---- control ---- */
 
+/* Register guest RAM as fixed buffers of FIXED_CHUNK bytes; on refusal the
+ * queue goes on without (noted once per backend). */
+static void register_ram(struct pv_blkback *b, struct queue *q)
+{
+	uint64_t size;
+	char *ram = pv_vm_ram(b->vm, &size);
+	unsigned int n = (unsigned int)((size + FIXED_CHUNK - 1) / FIXED_CHUNK);
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	int r = -ENOMEM;
+
+	if (iov) {
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t off = (uint64_t)i * FIXED_CHUNK;
+
+			iov[i] = (struct iovec){ ram + off, size - off < FIXED_CHUNK ? size - off : FIXED_CHUNK };
+		}
+		r = io_uring_register_buffers(&q->uring, iov, n);
+		free(iov);
+	}
+	q->fixed = r == 0;
+	if (r < 0 && !b->fixed_noted) {
+		b->fixed_noted = true;
+		fprintf(stderr, "libpv: pvblk: guest RAM not registered with io_uring (%s); using unregistered buffers\n",
+			strerror(-r));
+	}
+}
+
 static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvblk_queue_desc *d)
 {
 	struct pv_ring_params prm;
@@ -455,6 +526,8 @@ static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvb
 	if (r < 0)
 		return r;
 	q->uring_ok = true;
+	if (!b->cfg.no_fixed)
+		register_ram(b, q);
 	q->port = pv_evtchn_alloc_monitor(b->vm, &q->efd);
 	if (q->port < 0)
 		return q->port;
@@ -541,7 +614,9 @@ int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, str
 		free(b);
 		return r;
 	}
-	b->max_queues = cfg->max_queues ? cfg->max_queues : 4;
+	b->max_queues = cfg->max_queues ? cfg->max_queues : pv_vm_vcpus(vm);
+	if (b->max_queues == 0)
+		b->max_queues = 1;
 	if (b->max_queues > PVBLK_MAX_QUEUES)
 		b->max_queues = PVBLK_MAX_QUEUES;
 	if (b->heavy)
@@ -582,16 +657,47 @@ void pv_blkback_detach(struct pv_blkback *b)
 	free(b);
 }
 
+static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
+{
+	st->requests += atomic_load(&q->requests);
+	st->errors += atomic_load(&q->errors);
+	st->invalid += atomic_load(&q->invalid);
+	st->notifications += atomic_load(&q->notifications);
+	st->sleeps += atomic_load(&q->sleeps);
+	st->fixed_buffers += q->fixed;
+}
+
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		st->requests += atomic_load(&b->q[i].requests);
-		st->errors += atomic_load(&b->q[i].errors);
-		st->invalid += atomic_load(&b->q[i].invalid);
-		st->notifications += atomic_load(&b->q[i].notifications);
-		st->sleeps += atomic_load(&b->q[i].sleeps);
+	pthread_mutex_lock(&b->lock);
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		add_stats(&b->q[i], st);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int pv_blkback_queue_stats(struct pv_blkback *b, unsigned int queue, struct pv_blkback_stats *st)
+{
+	int r = -ENOENT;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&b->lock);
+	if (queue < b->nr_queues) {
+		add_stats(&b->q[queue], st);
+		r = 0;
 	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+unsigned int pv_blkback_queues(struct pv_blkback *b)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&b->lock);
+	n = b->nr_queues;
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }
 
 bool pv_blkback_direct(const struct pv_blkback *b)

@@ -11,6 +11,9 @@
  *   durable  writes patterns, FLUSHes, acks on port ACK_PORT, spins forever
  *   overflow publishes more requests than the ring holds; prints peer_error
  *   efbig    writes below and past the host's RLIMIT_FSIZE (ARG sectors)
+ *   mq       ARG queues, one per vCPU, each writing and reading back its own
+ *            region at queue depth 8; prints "max_queues=N", one line
+ *            "queue I ok=N bad=N" per queue and "w ..." lines
  * Every scenario ends with "done" (or a "FAIL ..." line and status 1).
  * Data pattern: the 64-bit word at disk byte offset POS written with TAG is
  * pat(POS, TAG) (the host computes the same).
@@ -393,6 +396,119 @@ static void scenario_efbig(unsigned long long limit_sectors)
 	pv_printf("flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
 }
 
+/* ---- mq: one queue per vCPU ---- */
+
+#define MQ_MAX 4
+#define MQ_RING (16 * 1024)
+#define MQ_ROUNDS 6
+#define MQ_DEPTH 8
+
+static struct pvblk_front mq[MQ_MAX];
+static unsigned char mq_rings[MQ_MAX][MQ_RING] __attribute__((aligned(4096)));
+static unsigned char mq_stacks[MQ_MAX][16384] __attribute__((aligned(16)));
+static volatile unsigned int mq_ok[MQ_MAX], mq_bad[MQ_MAX], mq_done[MQ_MAX];
+static unsigned int mq_n;
+
+static unsigned long long mq_sector(unsigned int q, unsigned int round, unsigned int i)
+{
+	return q * (cap / mq_n) + (round * MQ_DEPTH + i) * 8ull;
+}
+
+/* Queue q's work, on its own vCPU and without printing (the console buffer
+ * belongs to vCPU 0): MQ_ROUNDS rounds of MQ_DEPTH 4 KiB writes in flight
+ * together, then the same as reads, compared with the pattern. */
+static void mq_worker(unsigned long q, unsigned long vcpu)
+{
+	struct pvblk_front *fq = &mq[q];
+	unsigned char *buf = pool + q * (POOL / MQ_MAX), *expect = buf + MQ_DEPTH * 4096;
+	struct pvblk_rsp rsp;
+
+	(void)vcpu;
+	for (unsigned int round = 0; round < MQ_ROUNDS; round++) {
+		for (unsigned int pass = 0; pass < 2; pass++) {
+			unsigned int op = pass ? PVBLK_OP_READ : PVBLK_OP_WRITE;
+
+			for (unsigned int i = 0; i < MQ_DEPTH; i++) {
+				unsigned char *b = buf + i * 4096;
+
+				if (pass)
+					memset(b, 0xa5, 4096);
+				else
+					fill(b, mq_sector((unsigned int)q, round, i), 4096, 50 + (unsigned int)q);
+				if (pvblk_front_queue(fq, op, 0, mq_sector((unsigned int)q, round, i), b, 4096, 0, i))
+					mq_bad[q]++;
+			}
+			pvblk_front_kick(fq);
+			for (unsigned int i = 0; i < MQ_DEPTH; i++) {
+				if (pvblk_front_wait(fq, &rsp) || rsp.status || rsp.id >= MQ_DEPTH) {
+					mq_bad[q]++;
+					continue;
+				}
+				if (pass) {
+					unsigned char *b = buf + rsp.id * 4096;
+					unsigned long long sector = mq_sector((unsigned int)q, round, (unsigned int)rsp.id);
+
+					fill(expect, sector, 4096, 50 + (unsigned int)q);
+					if (memcmp(b, expect, 4096)) {
+						mq_bad[q]++;
+						continue;
+					}
+				}
+				mq_ok[q]++;
+			}
+		}
+	}
+	mq_done[q] = 1;
+	while (q) /* a secondary vCPU parks */
+		pv_block(0);
+}
+
+static int scenario_mq(unsigned int n)
+{
+	void *rings[MQ_MAX];
+	struct pvblk_config cfg;
+	long r;
+
+	if (pvblk_front_config(&cfg)) {
+		FAIL("config\n");
+		return 1;
+	}
+	pv_printf("max_queues=%u\n", cfg.max_queues);
+	cap = cfg.capacity;
+	if (n == 0 || n > MQ_MAX || n > pv_boot->nr_vcpus || pvblk_front_ring_size(32) > MQ_RING) {
+		FAIL("mq: %u queues on %u vCPUs\n", n, pv_boot->nr_vcpus);
+		return 1;
+	}
+	mq_n = n;
+	for (unsigned int i = 0; i < n; i++)
+		rings[i] = mq_rings[i];
+	r = pvblk_front_init_mq(mq, n, rings, MQ_RING, 32, pool, POOL);
+	if (r) {
+		FAIL("init_mq: %ld\n", r);
+		return 1;
+	}
+	for (unsigned int i = 1; i < n; i++) {
+		r = pv_vcpu_up(i, mq_worker, mq_stacks[i] + sizeof(mq_stacks[i]), i);
+		if (r)
+			FAIL("vcpu_up(%u): %ld\n", i, r);
+	}
+	mq_worker(0, 0);
+	for (unsigned int i = 1; i < n; i++)
+		while (!mq_done[i])
+			pv_block_watch(10000000ull, &mq_done[i], 0);
+	for (unsigned int q = 0; q < n; q++) {
+		pv_printf("queue %u ok=%u bad=%u\n", q, mq_ok[q], mq_bad[q]);
+		if (mq_bad[q] || mq_ok[q] != 2 * MQ_ROUNDS * MQ_DEPTH)
+			failed = 1;
+		for (unsigned int round = 0; round < MQ_ROUNDS; round++)
+			pv_printf("w %llu %u %u\n", mq_sector(q, round, 0), MQ_DEPTH * 8, 50 + q);
+	}
+	if (failed)
+		return 1;
+	pv_printf("done\n");
+	return 0;
+}
+
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *p = pv_cmdline(), *q;
@@ -408,6 +524,8 @@ int pv_main(const struct pv_boot_info *bi)
 		p++;
 	rng = pv_strtoull(p, &q) | 1;
 	arg = *q ? pv_strtoull(q + 1, 0) : 0;
+	if (!strcmp(sc, "mq"))
+		return scenario_mq((unsigned int)arg);
 	r = pvblk_front_init(&f, ring, sizeof(ring), 32, pool, POOL);
 	if (r) {
 		pv_printf("FAIL init: %ld\n", r);

@@ -124,6 +124,7 @@ static void image_verify(struct image *im, const char *what)
 struct blkrun {
 	struct pv_blkback_config cfg;
 	const char *cmdline;
+	unsigned int vcpus;
 	int (*extra)(struct pv_vm *vm, void *opaque); /* more devices (may be NULL) */
 	void *extra_opaque;
 	/* results */
@@ -132,6 +133,8 @@ struct blkrun {
 	size_t len;
 	char err[256];
 	struct pv_blkback_stats bst;
+	unsigned int queues;
+	struct pv_blkback_stats qst[PVBLK_MAX_QUEUES];
 };
 
 static void capture(void *opaque, const char *buf, size_t len)
@@ -150,6 +153,7 @@ static void run_blk(enum pv_backend be, struct blkrun *br)
 	struct pv_blkback *b = NULL;
 	struct pv_vm_config cfg = {
 		.ram_size = 16u << 20,
+		.vcpus = br->vcpus,
 		.backend = be,
 		.cmdline = br->cmdline,
 		.console = capture,
@@ -175,6 +179,14 @@ static void run_blk(enum pv_backend be, struct blkrun *br)
 	snprintf(br->err, sizeof(br->err), "%s", pv_vm_error(vm));
 	if (b) {
 		pv_blkback_stats(b, &br->bst);
+		br->queues = pv_blkback_queues(b);
+		for (unsigned int i = 0; i < br->queues; i++)
+			cr_assert_eq(pv_blkback_queue_stats(b, i, &br->qst[i]), 0);
+		{
+			struct pv_blkback_stats none;
+
+			cr_assert_eq(pv_blkback_queue_stats(b, br->queues, &none), -ENOENT);
+		}
 		pv_blkback_detach(b);
 	}
 	pv_vm_destroy(vm);
@@ -530,3 +542,41 @@ static void efbig(enum pv_backend be)
 
 Test(blk, efbig_is_ioerr_emu, .timeout = 120) { efbig(PV_BACKEND_EMU); }
 Test(blk, efbig_is_ioerr_kvm, .timeout = 120) { efbig(PV_BACKEND_KVM); }
+
+/* ---- 9. one queue per vCPU ---- */
+
+static void multi_queue(enum pv_backend be, unsigned int n)
+{
+	static struct blkrun br;
+	struct image im;
+	char cmd[32], key[32];
+
+	REQUIRE_BACKEND(be);
+	image_create(&im, 4 * MB, 9);
+	snprintf(cmd, sizeof(cmd), "mq 1 %u", n);
+	blkrun_init(&br, &im, cmd);
+	br.vcpus = n;
+	br.cfg.max_queues = 0; /* the default: one queue per vCPU */
+	run_blk(be, &br);
+	assert_ran(&br);
+	EXPECT(br.out, "max_queues", (int)n);
+	cr_assert_eq(br.queues, n, "%u queues connected\n%s", br.queues, br.out);
+	for (unsigned int q = 0; q < n; q++) {
+		snprintf(key, sizeof(key), "queue %u ok", q);
+		EXPECT(br.out, key, 2 * 6 * 8);
+		/* every queue carried its own vCPU's requests, none other's */
+		cr_expect_eq(br.qst[q].requests, 2 * 6 * 8, "queue %u served %llu", q,
+			     (unsigned long long)br.qst[q].requests);
+		/* root (CAP_IPC_LOCK) can always register guest RAM */
+		if (geteuid() == 0)
+			cr_expect_eq(br.qst[q].fixed_buffers, 1, "queue %u: guest RAM not registered", q);
+	}
+	cr_expect_eq(br.bst.errors + br.bst.invalid, 0);
+	cr_assert_eq(apply_writes(&im, br.out), (int)n * 6);
+	image_verify(&im, "after multi-queue writes");
+	image_destroy(&im);
+}
+
+Test(blk, multi_queue_2_emu, .timeout = 120) { multi_queue(PV_BACKEND_EMU, 2); }
+Test(blk, multi_queue_4_emu, .timeout = 120) { multi_queue(PV_BACKEND_EMU, 4); }
+Test(blk, multi_queue_2_kvm, .timeout = 120) { multi_queue(PV_BACKEND_KVM, 2); }
