@@ -171,6 +171,7 @@ long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
 		if (pv_block_watch(100000000ull, pv_ring_wait_word(&f->rsp), f->rsp.cons) == PV_ETIMEDOUT &&
 		    ++tries > 100)
 			return PV_ETIMEDOUT;
+		pv_ring_disarm(&f->rsp); /* polling again: no notifications */
 		start = pv_rdtsc();
 	}
 }

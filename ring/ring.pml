@@ -10,7 +10,8 @@
  *             (old, new]      -- batches of 1 or 2 entries
  *   consumer: load prod; (rmb) read slot; store cons ... when empty:
  *             store prod_event = cons + 1; barrier S2; load prod again;
- *             sleep (read the eventfd) only if still empty
+ *             sleep (read the eventfd) only if still empty; after a
+ *             wake-up, disarm (store prod_event = cons) while it polls
  *
  * Indices are free-running modulo IDX (8) and start at START, so they wrap
  * during the run; the ring has SIZE slots, so it fills and wraps too.  A
@@ -25,6 +26,8 @@
  *               producer's store buffer (host consumer of an emulated guest)
  *   WAITCHECK   the sleep primitive runs a host fence and re-checks prod
  *               before blocking (monitor handling an emulated guest's sleep)
+ *   DISARM      the consumer disarms its event index when it wakes
+ *               (pv_ring_disarm; default 1, as libpv's pollers do)
  *   NO_RECHECK  deliberately broken: sleep right after arming, no re-check
  *   PUBLISH_EARLY  deliberately broken: publish prod before writing the
  *               entry (shows that the content assertions can fail)
@@ -58,6 +61,9 @@
 #endif
 #ifndef NO_RECHECK
 #define NO_RECHECK 0
+#endif
+#ifndef DISARM
+#define DISARM 1
 #endif
 #ifndef NO_WATCHDOG
 #define NO_WATCHDOG 0
@@ -250,6 +256,10 @@ sleeping:			pending > 0; pending = 0
 				fi
 #else
 sleeping:			pending > 0; pending = 0
+#endif
+#if DISARM
+				/* awake and polling: no notifications until re-armed */
+				store(CONSUMER, A_EVENT, cons)
 #endif
 			fi
 		fi

@@ -75,7 +75,9 @@
  * Batching falls out of the rule: while the consumer is busy it does not
  * re-arm, prod_event stays behind, and every batch after the first one is
  * published without a notification.  A consumer that keeps up (adaptive
- * polling) never arms and needs no notification at all.
+ * polling) never arms and needs no notification at all; one that wakes from
+ * a sleep and polls again disarms (pv_ring_disarm), or the event index it
+ * armed before sleeping would cost a notification on the next publish.
  *
  * Barriers on x86-64 (TSO: stores are not reordered with stores, loads not
  * with loads, only a store with a later load):
@@ -645,6 +647,18 @@ static inline void pv_ring_arm(struct pv_ring_cons *c)
 {
 	if (!c->err)
 		pv_ring_store(c->own->prod_event, c->cons + 1);
+}
+
+/*
+ * Awake and polling: no notification until the next pv_ring_arm.  Stores
+ * prod_event = cons, which no publish crosses (every batch starts at or
+ * after cons) for 2^32 entries.  Racing with a publish costs at most one
+ * spurious notification; sleeping still needs pv_ring_final_check first.
+ */
+static inline void pv_ring_disarm(struct pv_ring_cons *c)
+{
+	if (!c->err)
+		pv_ring_store(c->own->prod_event, c->cons);
 }
 
 /*

@@ -455,6 +455,8 @@ static void *queue_thread(void *arg)
 			if (io_uring_peek_cqe(&q->uring, &cqe) == 0)
 				(void)cqe; /* handled by reap() next round */
 		}
+		/* Awake (a doorbell or a completion): poll without doorbells. */
+		pv_ring_disarm(&q->req);
 		idle_since = now_ns();
 	}
 	/* Wait for what is in flight so no I/O lands in guest memory later. */

@@ -291,6 +291,39 @@ Test(ring, consumer_rearms_and_rechecks_before_sleeping)
 	region_free(&r);
 }
 
+/* A consumer that slept armed and woke for another reason (a completion)
+ * disarms while it polls: publishes cost nothing until it arms again. */
+Test(ring, woken_consumer_disarms_while_polling)
+{
+	struct region r;
+	struct pv_ring_prod p;
+	struct pv_ring_cons c;
+	uint64_t v = 1, e;
+	int notifies = 0;
+
+	region_new(&r, 16, 8, 16, 8, 0xfffffff0u);
+	pv_ring_prod_attach(&p, r.mem, &r.prm, PV_RING_REQ);
+	pv_ring_cons_attach(&c, r.mem, &r.prm, PV_RING_REQ);
+	cr_assert_eq(pv_ring_final_check(&c), 0, "empty: sleep armed");
+	pv_ring_disarm(&c); /* woke up for something else */
+	for (int i = 0; i < 40; i++) { /* indices cross UINT32_MAX on the way */
+		pv_ring_produce(&p, &v, 8);
+		notifies += pv_ring_push(&p);
+		cr_assert_eq(pv_ring_consume(&c, &e, 8), 1);
+		pv_ring_release(&c);
+	}
+	cr_assert_eq(notifies, 0, "disarmed consumer was notified %d times", notifies);
+	cr_assert_eq(pv_ring_final_check(&c), 0);
+	pv_ring_produce(&p, &v, 8);
+	cr_assert_eq(pv_ring_push(&p), 1, "armed again: notified");
+	/* without the disarm, the stale armed index costs a notification */
+	cr_assert_eq(pv_ring_consume(&c, &e, 8), 1);
+	cr_assert_eq(pv_ring_final_check(&c), 0);
+	pv_ring_produce(&p, &v, 8);
+	cr_assert_eq(pv_ring_push(&p), 1);
+	region_free(&r);
+}
+
 Test(ring, producer_waiting_for_space_is_notified_once_enough_is_free)
 {
 	struct region r;
