@@ -195,10 +195,13 @@ static int map_segments(struct queue *q, const struct pvblk_req *req, struct slo
 	return PVBLK_S_OK;
 }
 
-static bool aligned(const struct slot *s)
+/* Whether O_DIRECT can take this transfer at byte offset off. */
+static bool aligned(const struct pv_disk *d, const struct slot *s, uint64_t off)
 {
+	if (off % d->dio_offset_align)
+		return false;
 	for (unsigned int i = 0; i < s->niov; i++)
-		if ((uintptr_t)s->iov[i].iov_base % 512 || s->iov[i].iov_len % 512)
+		if ((uintptr_t)s->iov[i].iov_base % d->dio_mem_align || s->iov[i].iov_len % d->dio_offset_align)
 			return false;
 	return true;
 }
@@ -323,7 +326,7 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 		release_slot(q, s);
 		return;
 	}
-	fd = b->disk.direct && aligned(s) ? b->disk.fd : b->disk.fd_buffered;
+	fd = b->disk.direct && aligned(&b->disk, s, req->sector * PV_DISK_SECTOR) ? b->disk.fd : b->disk.fd_buffered;
 	switch (req->op) {
 	case PVBLK_OP_READ:
 		prep_rw(q, sqe, fd, s, req->sector * PV_DISK_SECTOR);
@@ -564,7 +567,7 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 			.features = features(b),
 			.capacity = b->disk.size / PV_DISK_SECTOR,
 			.logical_sector_size = PV_DISK_SECTOR,
-			.physical_sector_size = 4096,
+			.physical_sector_size = b->disk.dio_offset_align > 4096 ? b->disk.dio_offset_align : 4096,
 			.max_segments = PVBLK_SEGS_INDIRECT,
 			.max_request_bytes = MAX_REQ_BYTES,
 			.max_queues = b->max_queues,

@@ -8,6 +8,30 @@
 
 #include "disk.h"
 
+/* O_DIRECT alignment of an open disk; no O_DIRECT where the file system
+ * reports none. */
+static void dio_alignment(struct pv_disk *d, const char *path)
+{
+	struct statx stx;
+	int lbs;
+
+	d->dio_mem_align = d->dio_offset_align = PV_DISK_SECTOR;
+	if (d->block_device && ioctl(d->fd_buffered, BLKSSZGET, &lbs) == 0 && lbs > 0) {
+		d->dio_mem_align = d->dio_offset_align = (uint32_t)lbs;
+	} else if (statx(AT_FDCWD, path, 0, STATX_DIOALIGN, &stx) == 0 && (stx.stx_mask & STATX_DIOALIGN)) {
+		if (stx.stx_dio_offset_align == 0 && d->direct) { /* the file system says: no O_DIRECT */
+			close(d->fd);
+			d->fd = d->fd_buffered;
+			d->direct = false;
+		} else if (stx.stx_dio_offset_align) {
+			d->dio_mem_align = stx.stx_dio_mem_align > 0 ? stx.stx_dio_mem_align : 1;
+			d->dio_offset_align = stx.stx_dio_offset_align;
+		}
+	}
+	if (d->dio_offset_align < PV_DISK_SECTOR)
+		d->dio_offset_align = PV_DISK_SECTOR;
+}
+
 int pv_disk_open(struct pv_disk *d, const char *path, bool read_only, bool no_direct)
 {
 	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -40,6 +64,7 @@ int pv_disk_open(struct pv_disk *d, const char *path, bool read_only, bool no_di
 	}
 	if (!d->direct)
 		d->fd = d->fd_buffered;
+	dio_alignment(d, path);
 	return 0;
 fail:
 	{

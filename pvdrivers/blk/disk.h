@@ -15,6 +15,7 @@ struct pv_disk {
 	int fd;            /* O_DIRECT when `direct`, else buffered */
 	int fd_buffered;   /* always buffered (for unaligned or small accesses) */
 	uint64_t size;     /* bytes, a multiple of PV_DISK_SECTOR */
+	uint32_t dio_mem_align, dio_offset_align; /* O_DIRECT needs these (when `direct`) */
 	bool direct;
 	bool read_only;
 	bool block_device;
@@ -23,7 +24,9 @@ struct pv_disk {
 /*
  * Open a raw image or block device (path).  Tries O_DIRECT unless
  * no_direct, and falls back to buffered I/O where the file system refuses
- * it.  Returns 0 or a negative errno.
+ * it; learns O_DIRECT's alignment (statx STATX_DIOALIGN, the logical block
+ * size of a block device, else 512) so that callers send only aligned I/O
+ * through fd.  Returns 0 or a negative errno.
  */
 int pv_disk_open(struct pv_disk *d, const char *path, bool read_only, bool no_direct);
 void pv_disk_close(struct pv_disk *d);
