@@ -8,12 +8,15 @@
 
 #include <pv/pv.h>
 
+struct bench_plot;
+
 struct bench_opts {
 	bool json;                /* one JSON object per line, else a table */
 	unsigned long long count; /* device-specific amount of work; 0 = default */
 	double seconds;           /* time budget per workload; 0 = default */
 	const char *disk;         /* blk: backing file or device; NULL = temporary image */
 	bool progress;            /* print progress lines on stderr */
+	struct bench_plot *plot;  /* blk: every printed row is also added here; NULL = none */
 };
 
 struct bench_device {

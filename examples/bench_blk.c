@@ -19,6 +19,7 @@
 
 #include "ata.h"
 #include "bench.h"
+#include "bench_plot.h"
 
 #define MARKER 0x6f0
 #define IMAGE_SIZE (256ull << 20)
@@ -114,6 +115,9 @@ static void print_row(const struct bench_opts *o, const struct result *r, const 
 	double ratio = host && mbps(host) > 0 ? mbps(r) / mbps(host) : -1;
 	double epr = r->have_stats && r->requests ? (double)r->st.exits_total / (double)r->requests : 0;
 
+	if (o->plot)
+		bench_plot_add(o->plot, &(struct bench_plot_row){ r->door, r->w->name, r->w->qd, r->backend,
+								  r->have_stats ? epr : -1, mbps(r), ratio });
 	if (o->json) {
 		printf("{\"device\":\"blk\",\"door\":\"%s\",\"workload\":\"%s\",\"qd\":%u,\"backend\":%s%s%s,"
 		       "\"requests\":%llu,",

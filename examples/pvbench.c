@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pv/pv.h>
 #ifdef PV_HAVE_EMU
@@ -19,6 +20,7 @@
 #endif
 
 #include "bench.h"
+#include "bench_plot.h"
 
 #ifndef PVBENCH_GUEST_DIR
 #define PVBENCH_GUEST_DIR "examples/guests"
@@ -131,7 +133,42 @@ static const char usage[] =
 	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
 	"                 ring messages (default 20000 on emu, 2000 on kvm)\n"
 	"  --seconds S    time per blk workload (default 0.7)\n"
-	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n";
+	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n"
+	"  --plot FILE    blk: also draw exits per request and the host ratio as an SVG picture\n";
+
+/* The plot's subtitle: the command line that made it. */
+static void command_line(int argc, char **argv, char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n, "pvbench");
+
+	for (int i = 1; i < argc && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, " %s", argv[i]);
+}
+
+/* Draw the blk rows in (plot) to (f), opened as (path); 0 or -1. */
+static int write_plot(FILE *f, const char *path, const struct bench_plot *plot, const char *subtitle)
+{
+	if (bench_plot_write(f, plot, subtitle) < 0 || fflush(f) != 0) {
+		fprintf(stderr, "pvbench: --plot %s: %s\n", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, "pvbench: --plot %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "pvbench: wrote %s\n", path);
+	return 0;
+}
+
+/* Nothing ran: leave no empty picture behind. */
+static void discard_plot(FILE *f, const char *path)
+{
+	if (f) {
+		fclose(f);
+		unlink(path);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -139,10 +176,13 @@ int main(int argc, char **argv)
 		{ "device", required_argument, 0, 'd' }, { "backend", required_argument, 0, 'b' },
 		{ "json", no_argument, 0, 'j' },         { "count", required_argument, 0, 'n' },
 		{ "calls", required_argument, 0, 'n' },  { "seconds", required_argument, 0, 's' },
-		{ "disk", required_argument, 0, 'D' },   { "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "disk", required_argument, 0, 'D' },   { "plot", required_argument, 0, 'p' },
+		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
 	};
-	const char *backend = "all", *device = "blk";
+	const char *backend = "all", *device = "blk", *plot_path = NULL;
+	static struct bench_plot plot;
+	char subtitle[512];
+	FILE *plot_file = NULL;
 	const struct bench_device *dev = NULL;
 	struct bench_opts o = { .json = false };
 	int c, ran = 0, failed = 0;
@@ -179,6 +219,9 @@ int main(int argc, char **argv)
 		case 'D':
 			o.disk = optarg;
 			break;
+		case 'p':
+			plot_path = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -202,6 +245,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvbench: unknown backend '%s' (use all, auto, kvm or emu)\n", backend);
 		return 2;
 	}
+	if (plot_path && dev != &bench_blk) {
+		fprintf(stderr, "pvbench: --plot draws --device blk only, not %s\n", dev->name);
+		return 2;
+	}
+	if (plot_path) { /* before the run, so a bad path costs no benchmark */
+		plot_file = fopen(plot_path, "w");
+		if (!plot_file) {
+			fprintf(stderr, "pvbench: --plot %s: %s\n", plot_path, strerror(errno));
+			return 2;
+		}
+		o.plot = &plot;
+		command_line(argc, argv, subtitle, sizeof(subtitle));
+	}
 	o.progress = !o.json;
 #ifdef PV_HAVE_EMU
 	pv_emu_register();
@@ -223,6 +279,7 @@ int main(int argc, char **argv)
 		if (!usable) {
 			if (!strcmp(backend, name)) {
 				fprintf(stderr, "pvbench: backend %s unusable: %s\n", name, why);
+				discard_plot(plot_file, plot_path);
 				return 1;
 			}
 			if (!o.json)
@@ -235,7 +292,10 @@ int main(int argc, char **argv)
 	}
 	if (!ran) {
 		fprintf(stderr, "pvbench: no usable backend\n");
+		discard_plot(plot_file, plot_path);
 		return 1;
 	}
+	if (plot_file && write_plot(plot_file, plot_path, &plot, subtitle) < 0)
+		failed++;
 	return failed ? 1 : 0;
 }
