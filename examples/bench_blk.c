@@ -399,7 +399,7 @@ static const char *disk_path(const struct bench_opts *o)
 static int blk_run(enum pv_backend b, const struct bench_opts *o)
 {
 	static struct host_pos pos[NR_WORKLOADS];
-	double secs = o->seconds > 0 ? o->seconds : 0.7;
+	double secs = o->seconds > 0 ? o->seconds : 1.0;
 	const char *path = disk_path(o);
 	bool ata_missing = false;
 	int failed = 0;

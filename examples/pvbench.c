@@ -132,7 +132,7 @@ static const char usage[] =
 	"  --json         one JSON object per line\n"
 	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
 	"                 ring messages (default 20000 on emu, 2000 on kvm)\n"
-	"  --seconds S    time per blk workload (default 0.7)\n"
+	"  --seconds S    time per blk workload (default 1)\n"
 	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n"
 	"  --plot FILE    blk: also draw exits per request and the host ratio as an SVG picture\n";
 

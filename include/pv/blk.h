@@ -6,10 +6,11 @@
  * range, segment count and sizes, grants and their rights) before use; a bad
  * request gets PVBLK_S_INVALID and the device keeps serving.
  *
- * Guest RAM is registered with io_uring as fixed buffers (which pins it, as
- * vhost and VFIO do); set no_fixed to keep it unpinned.  Without
- * CAP_IPC_LOCK the registration fails beyond RLIMIT_MEMLOCK and the
- * backend uses unregistered buffers, saying so once on stderr.
+ * The 2 MiB chunks of guest RAM that I/O lands in are registered with
+ * io_uring as fixed buffers on first use, which pins them for the life of
+ * the backend; set no_fixed to pin nothing.  Without CAP_IPC_LOCK the
+ * registration stops at RLIMIT_MEMLOCK and the backend goes on with
+ * unregistered buffers, saying so once on stderr.
  */
 #ifndef PV_BLK_H
 #define PV_BLK_H
@@ -38,7 +39,7 @@ struct pv_blkback_stats {
 	uint64_t requests, errors, invalid;
 	uint64_t notifications;  /* event-channel notifications sent to the guest */
 	uint64_t sleeps;         /* times a queue thread slept waiting for work */
-	uint64_t fixed_buffers;  /* queues whose io_uring has guest RAM registered */
+	uint64_t fixed_chunks;   /* 2 MiB chunks of guest RAM registered (pinned), summed over queues */
 };
 
 /*

@@ -7,12 +7,15 @@
  * when the ring's event index asks for it.  Between bursts it polls the
  * request ring for cfg.poll_ns, so a busy queue needs no notification.
  *
- * Guest RAM is registered with each queue's io_uring as fixed buffers (1 GiB
- * each), so a request whose data is one contiguous range is read or written
- * with READ_FIXED/WRITE_FIXED and the kernel pins nothing per I/O.  Grants
- * are still checked per request: the registration only names memory the
- * monitor owns anyway.  Where registration is refused (RLIMIT_MEMLOCK
- * without CAP_IPC_LOCK, memory that cannot be pinned) the queue uses plain
+ * Guest RAM is registered with each queue's io_uring as fixed buffers, one
+ * 2 MiB chunk at a time, the first time I/O lands in it (a sparse buffer
+ * table), so only the chunks a guest uses for I/O are pinned and connecting
+ * costs nothing (pinning all of a fresh 1 GiB guest up front took 2 s here).
+ * A request whose data is one contiguous range inside one chunk is then
+ * read or written with READ_FIXED/WRITE_FIXED and the kernel pins nothing
+ * per I/O.  Grants are still checked per request: the registration only
+ * names memory the monitor owns anyway.  Where registration is refused
+ * (RLIMIT_MEMLOCK without CAP_IPC_LOCK, an old kernel) the queue uses plain
  * vectored I/O.
  */
 #include <errno.h>
@@ -41,7 +44,8 @@
 #define MAX_REQ_BYTES (4u << 20)
 #define TAG_DOORBELL (~0ull)
 #define TAG_STOP (~0ull - 1)
-#define FIXED_CHUNK (1ull << 30) /* io_uring's largest fixed buffer */
+#define FIXED_CHUNK (2ull << 20)  /* guest RAM registered per 2 MiB */
+#define FIXED_MAX_CHUNKS (1u << 14) /* io_uring's limit on registered buffers */
 
 struct slot {
 	bool busy;
@@ -62,7 +66,10 @@ struct queue {
 	struct pv_ring_prod rsp;
 	int port, efd, stop_efd;
 	struct io_uring uring;
-	bool uring_ok, fixed;
+	bool uring_ok, fixed;    /* fixed: a sparse buffer table is registered */
+	uint8_t *chunk;          /* per FIXED_CHUNK of guest RAM: CHUNK_* */
+	unsigned int nchunks;
+	atomic_uint_fast64_t fixed_chunks;
 	pthread_t thread;
 	bool started;
 	struct slot *slots;
@@ -75,7 +82,7 @@ struct pv_blkback {
 	struct pv_disk disk;
 	struct pv_blkback_config cfg;
 	bool heavy;              /* emulated guest: its fences are dropped */
-	bool fixed_noted;
+	atomic_bool fixed_noted;
 	pthread_mutex_t lock;
 	unsigned int nr_queues, max_queues;
 	struct queue q[PVBLK_MAX_QUEUES];
@@ -209,8 +216,38 @@ static bool aligned(const struct pv_disk *d, const struct slot *s, uint64_t off)
 static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending);
 static void ack_doorbell(struct queue *q);
 
+enum { CHUNK_NEW, CHUNK_FIXED, CHUNK_REFUSED };
+
+/* Say once per backend that I/O goes unregistered (from any thread). */
+static void note_unfixed(struct pv_blkback *b, int err)
+{
+	if (!atomic_exchange(&b->fixed_noted, true))
+		fprintf(stderr, "libpv: pvblk: cannot register guest RAM with io_uring (%s); using unregistered buffers\n",
+			strerror(err));
+}
+
+/* Whether chunk k of guest RAM is registered, registering it on first use. */
+static bool chunk_fixed(struct queue *q, char *ram, uint64_t ram_size, unsigned int k)
+{
+	if (q->chunk[k] == CHUNK_NEW) {
+		uint64_t off = (uint64_t)k * FIXED_CHUNK;
+		struct iovec iov = { ram + off, ram_size - off < FIXED_CHUNK ? ram_size - off : FIXED_CHUNK };
+		__u64 tag = 0;
+		int r = io_uring_register_buffers_update_tag(&q->uring, k, &iov, &tag, 1);
+
+		q->chunk[k] = r == 1 ? CHUNK_FIXED : CHUNK_REFUSED;
+		if (r == 1) {
+			atomic_fetch_add(&q->fixed_chunks, 1);
+		} else if (r == -ENOMEM || r == -EPERM) { /* the memlock limit: stop trying */
+			q->fixed = false;
+			note_unfixed(q->b, -r);
+		}
+	}
+	return q->chunk[k] == CHUNK_FIXED;
+}
+
 /* Prepare a read or write of the slot's iovecs: fixed when they are one
- * range inside one registered buffer, vectored otherwise. */
+ * range inside one chunk of guest RAM, vectored otherwise. */
 static void prep_rw(struct queue *q, struct io_uring_sqe *sqe, int fd, const struct slot *s, uint64_t off)
 {
 	bool rd = s->op == PVBLK_OP_READ;
@@ -220,8 +257,8 @@ static void prep_rw(struct queue *q, struct io_uring_sqe *sqe, int fd, const str
 		char *ram = pv_vm_ram(q->b->vm, &ram_size), *p = s->iov[0].iov_base;
 		uint64_t at = (uint64_t)(p - ram), idx = at / FIXED_CHUNK;
 
-		if (p >= ram && at + s->iov[0].iov_len <= ram_size &&
-		    (at + s->iov[0].iov_len - 1) / FIXED_CHUNK == idx) {
+		if (p >= ram && at + s->iov[0].iov_len <= ram_size && idx < q->nchunks &&
+		    (at + s->iov[0].iov_len - 1) / FIXED_CHUNK == idx && chunk_fixed(q, ram, ram_size, (unsigned int)idx)) {
 			if (rd)
 				io_uring_prep_read_fixed(sqe, fd, p, (unsigned int)s->iov[0].iov_len, off, (int)idx);
 			else
@@ -478,31 +515,22 @@ static void *queue_thread(void *arg)
 
 /* ---- control ---- */
 
-/* Register guest RAM as fixed buffers of FIXED_CHUNK bytes; on refusal the
- * queue goes on without (noted once per backend). */
+/* A sparse table of fixed buffers, one slot per chunk of guest RAM (filled
+ * on first use); without it the queue uses unregistered buffers. */
 static void register_ram(struct pv_blkback *b, struct queue *q)
 {
 	uint64_t size;
-	char *ram = pv_vm_ram(b->vm, &size);
-	unsigned int n = (unsigned int)((size + FIXED_CHUNK - 1) / FIXED_CHUNK);
-	struct iovec *iov = calloc(n, sizeof(*iov));
-	int r = -ENOMEM;
+	int r;
 
-	if (iov) {
-		for (unsigned int i = 0; i < n; i++) {
-			uint64_t off = (uint64_t)i * FIXED_CHUNK;
-
-			iov[i] = (struct iovec){ ram + off, size - off < FIXED_CHUNK ? size - off : FIXED_CHUNK };
-		}
-		r = io_uring_register_buffers(&q->uring, iov, n);
-		free(iov);
-	}
+	(void)pv_vm_ram(b->vm, &size);
+	q->nchunks = (unsigned int)((size + FIXED_CHUNK - 1) / FIXED_CHUNK);
+	if (q->nchunks > FIXED_MAX_CHUNKS)
+		q->nchunks = FIXED_MAX_CHUNKS; /* RAM beyond 32 GiB: unregistered */
+	q->chunk = calloc(q->nchunks, 1);
+	r = q->chunk ? io_uring_register_buffers_sparse(&q->uring, q->nchunks) : -ENOMEM;
 	q->fixed = r == 0;
-	if (r < 0 && !b->fixed_noted) {
-		b->fixed_noted = true;
-		fprintf(stderr, "libpv: pvblk: guest RAM not registered with io_uring (%s); using unregistered buffers\n",
-			strerror(-r));
-	}
+	if (r < 0)
+		note_unfixed(b, -r);
 }
 
 static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvblk_queue_desc *d)
@@ -656,6 +684,7 @@ void pv_blkback_detach(struct pv_blkback *b)
 		if (q->ring)
 			pv_grant_unmap(b->vm, q->ring_gref);
 		free(q->slots);
+		free(q->chunk);
 	}
 	pv_disk_close(&b->disk);
 	pthread_mutex_destroy(&b->lock);
@@ -669,7 +698,7 @@ static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
 	st->invalid += atomic_load(&q->invalid);
 	st->notifications += atomic_load(&q->notifications);
 	st->sleeps += atomic_load(&q->sleeps);
-	st->fixed_buffers += q->fixed;
+	st->fixed_chunks += atomic_load(&q->fixed_chunks);
 }
 
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
