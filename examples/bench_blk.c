@@ -108,6 +108,15 @@ static double iops(const struct result *r)
 	return r->seconds > 0 ? (double)r->requests / r->seconds : 0;
 }
 
+/* A KVM binary statistic of the run, -1 if absent (emu backend). */
+static long long kvm_stat(const struct pv_stats *st, const char *name)
+{
+	for (unsigned int i = 0; i < st->nr_kvm; i++)
+		if (!strcmp(st->kvm[i].name, name))
+			return (long long)st->kvm[i].value;
+	return -1;
+}
+
 static void print_row(const struct bench_opts *o, const struct result *r, const struct result *host)
 {
 	double ratio = host && mbps(host) > 0 ? mbps(r) / mbps(host) : -1;
@@ -127,6 +136,13 @@ static void print_row(const struct bench_opts *o, const struct result *r, const 
 				printf("%s\"%s\":%llu", i ? "," : "", pv_exit_reason_name(i),
 				       (unsigned long long)r->st.exits[i]);
 			printf("},\"exits_per_request\":%.4f,", epr);
+			/* KVM's own count: also in-kernel exits the guest did not
+			 * cause (host interrupts), and on some hosts doorbells */
+			printf("\"kvm_exits\":");
+			if (kvm_stat(&r->st, "exits") >= 0)
+				printf("%lld,", kvm_stat(&r->st, "exits"));
+			else
+				printf("null,");
 		} else {
 			printf("\"exits_total\":null,\"exits_by_reason\":null,\"exits_per_request\":null,");
 		}
