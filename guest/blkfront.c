@@ -73,7 +73,7 @@ long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const ri
 		fs[i].pool_gref = (unsigned int)r;
 		fs[i].pool = pool;
 		fs[i].pool_len = pool_len;
-		fs[i].poll_cycles = 2000000; /* about 1 ms at 2-3 GHz */
+		fs[i].poll_ns = 1000000;
 		if (pv_ring_pair_init(rings[i], ring_len, &p, 0) < 0 ||
 		    pv_ring_prod_attach(&fs[i].req, rings[i], &p, PV_RING_REQ) < 0 ||
 		    pv_ring_cons_attach(&fs[i].rsp, rings[i], &p, PV_RING_RSP) < 0)
@@ -146,7 +146,7 @@ void pvblk_front_kick(struct pvblk_front *f)
 long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
 {
 	struct pv_event_page *ev = pv_event_page();
-	unsigned long long start = pv_rdtsc();
+	unsigned long long start = pv_rdtsc(), budget = pv_tsc_ticks(f->poll_ns);
 	int tries = 0;
 
 	for (;;) {
@@ -159,7 +159,7 @@ long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
 			f->inflight--;
 			return 0;
 		}
-		if (pv_rdtsc() - start < f->poll_cycles) {
+		if (pv_rdtsc() - start < budget) {
 			__asm__ __volatile__("pause");
 			continue;
 		}

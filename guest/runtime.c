@@ -38,6 +38,14 @@ const char *pv_cmdline(void)
 	return pv_boot ? (const char *)(uintptr_t)pv_boot->cmdline : "";
 }
 
+unsigned long long pv_tsc_ticks(unsigned long long ns)
+{
+	unsigned long long khz = pv_boot && pv_boot->tsc_khz ? pv_boot->tsc_khz : 2000000;
+
+	/* ns * khz / 10^6 without overflow for any ns below ~2^44 (4.8 h) */
+	return ns / 1000000 * khz + ns % 1000000 * khz / 1000000;
+}
+
 void pv__start(const struct pv_boot_info *bi, unsigned long vcpu);
 void pv__start(const struct pv_boot_info *bi, unsigned long vcpu)
 {

@@ -435,6 +435,14 @@ static void kvm_doorbell_del(struct pv_vm *vm, unsigned int port, int efd)
 	ioeventfd(vm, port, efd, KVM_IOEVENTFD_FLAG_DEASSIGN);
 }
 
+static uint32_t kvm_tsc_khz(struct pv_vm *vm)
+{
+	struct kvm_vcpu_be *be = vm->vcpus[0].be;
+	int khz = be ? ioctl(be->fd, KVM_GET_TSC_KHZ) : -1;
+
+	return khz > 0 ? (uint32_t)khz : 0;
+}
+
 const struct pv_backend_ops pv__kvm_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -447,4 +455,5 @@ const struct pv_backend_ops pv__kvm_ops = {
 	.vcpu_kvm_stats = kvm_vcpu_stats,
 	.doorbell_add = kvm_doorbell_add,
 	.doorbell_del = kvm_doorbell_del,
+	.tsc_khz = kvm_tsc_khz,
 };

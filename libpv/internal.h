@@ -157,6 +157,8 @@ struct pv_backend_ops {
 	 * (may be NULL: the backend then handles PV_DOORBELL_PORT in pv__pio). */
 	int (*doorbell_add)(struct pv_vm *vm, unsigned int port, int efd);
 	void (*doorbell_del)(struct pv_vm *vm, unsigned int port, int efd);
+	/* The guest's TSC frequency in kHz, 0 if unknown (may be NULL). */
+	uint32_t (*tsc_khz)(struct pv_vm *vm);
 };
 
 /* Register the emulation backend (libpv-emu calls this). */

@@ -234,6 +234,7 @@ int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end)
 	bi.cmdline_len = (unsigned int)strlen(vm->cmdline);
 	bi.heap_start = (image_end + PAGE - 1) & ~(PAGE - 1);
 	bi.domid = vm->domid;
+	bi.tsc_khz = vm->ops->tsc_khz ? vm->ops->tsc_khz(vm) : 0;
 	memcpy(vm->ram + PV_BOOT_INFO_ADDR, &bi, sizeof(bi));
 	memcpy(vm->ram + cmd, vm->cmdline, bi.cmdline_len + 1);
 	vm->vcpus[0].boot = (struct pv_boot_regs){ .rip = entry, .rsp = PV_BOOT_STACK_TOP, .rdi = PV_BOOT_INFO_ADDR };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every example guest boots and behaves on each backend. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -24,6 +25,25 @@ static void check_hello(enum pv_backend b)
 
 Test(guests, hello_on_emu) { check_hello(PV_BACKEND_EMU); }
 Test(guests, hello_on_kvm) { check_hello(PV_BACKEND_KVM); }
+
+/* The boot information's TSC frequency agrees with the monitor's clock. */
+static void check_tsc_khz(enum pv_backend b)
+{
+	struct run r;
+	unsigned int khz = 0;
+	unsigned long long err = ~0ull;
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, TEST_GUEST("clock"), NULL, &r);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(sscanf(r.out, "tsc_khz=%u err_ppm=%llu", &khz, &err), 2, "%s", r.out);
+	cr_assert_gt(khz, 100000, "tsc_khz=%u: a TSC slower than 100 MHz", khz);
+	cr_assert_lt(err, 20000, "tsc_khz=%u is %llu ppm off what the guest measured", khz, err);
+}
+
+Test(guests, tsc_khz_on_emu) { check_tsc_khz(PV_BACKEND_EMU); }
+Test(guests, tsc_khz_on_kvm) { check_tsc_khz(PV_BACKEND_KVM); }
 
 static void check_exitcode(enum pv_backend b)
 {

@@ -145,7 +145,8 @@ struct pv_boot_info {
 	unsigned long long heap_start; /* first page-aligned address above the loaded image */
 	unsigned int cmdline_len;    /* strlen of the command line */
 	unsigned int domid;          /* this VM's domain id (1, 2, ...; 0 is the monitor) */
-	unsigned long long reserved;
+	unsigned int tsc_khz;        /* rdtsc ticks per millisecond in the guest; 0 if the monitor does not know */
+	unsigned int reserved;
 };
 #endif
 

@@ -22,7 +22,7 @@ struct pvblk_front {
 	unsigned long pool_len;
 	unsigned int inflight;
 	unsigned long long kicks, blocks; /* doorbells rung, blocking waits */
-	unsigned long long poll_cycles;   /* TSC cycles to poll before blocking (0: never) */
+	unsigned long long poll_ns;       /* poll this long for a response before blocking (0: never) */
 };
 
 /* Read the device's configuration (capacity, features, max_queues...).
@@ -60,7 +60,7 @@ long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flag
 /* Publish queued requests; ring the doorbell only if the backend sleeps. */
 void pvblk_front_kick(struct pvblk_front *f);
 
-/* Take one response: poll for f->poll_cycles, then block on the event
+/* Take one response: poll for f->poll_ns, then block on the event
  * channel.  Returns 0 (and *rsp), or PV_ETIMEDOUT after about 10 s. */
 long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp);
 

@@ -20,13 +20,4 @@ static inline void pv_doorbell(unsigned int port)
 	__asm__ __volatile__("outl %0, %1" : : "a"(port), "d"((unsigned short)PV_DOORBELL_PORT) : "memory");
 }
 
-/* Read the time-stamp counter (no exit on KVM). */
-static inline unsigned long long pv_rdtsc(void)
-{
-	unsigned int lo, hi;
-
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((unsigned long long)hi << 32) | lo;
-}
-
 #endif

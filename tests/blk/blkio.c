@@ -376,7 +376,7 @@ static void scenario_overflow(void)
 	pvblk_front_kick(&f);
 	pv_doorbell(f.evtchn);
 	start = pv_rdtsc();
-	while (!pv_ring_prod_peer_error(&f.req) && pv_rdtsc() - start < 10000000000ull && ++spins < 200000000ul)
+	while (!pv_ring_prod_peer_error(&f.req) && pv_rdtsc() - start < pv_tsc_ticks(5000000000ull) && ++spins < 200000000ul)
 		__asm__ __volatile__("pause");
 	pv_printf("peer_error=%u\n", pv_ring_prod_peer_error(&f.req));
 }
