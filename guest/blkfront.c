@@ -50,46 +50,51 @@ long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const ri
 			 unsigned int entries, void *pool, unsigned long pool_len)
 {
 	struct pv_ring_params p = { entries, PVBLK_REQ_SIZE, entries, PVBLK_RSP_SIZE };
-	unsigned int pages = (unsigned int)(pv_ring_pair_size(&p) / 4096);
+	unsigned int pages = (unsigned int)(pv_ring_pair_size(&p) / 4096), i;
 	struct pvblk_config cfg;
-	long r;
+	long r, pool_gref;
 
 	if (!pv_event_page())
 		return PV_EIO;
 	r = pvblk_front_config(&cfg);
 	if (r)
 		return r;
+	/* segment offsets are 32-bit: the pool stays below 4 GiB */
 	if (nq == 0 || nq > cfg.max_queues || nq > PVBLK_MAX_QUEUES || entries > cfg.max_ring_entries ||
-	    pool_len % 4096 || (unsigned long)pool % 4096)
+	    pool_len == 0 || pool_len % 4096 || pool_len > 0xfffff000ul || (unsigned long)pool % 4096)
 		return PV_EINVAL;
-	r = pv_gnttab_grant(pool, (unsigned int)(pool_len / 4096), PV_DOMID_MONITOR, 0);
-	if (r < 0)
-		return r;
-	for (unsigned int i = 0; i < nq; i++) {
+	pool_gref = pv_gnttab_grant(pool, (unsigned int)(pool_len / 4096), PV_DOMID_MONITOR, 0);
+	if (pool_gref < 0)
+		return pool_gref;
+	for (i = 0; i < nq; i++) {
 		long ring_gref;
 
 		memset(&fs[i], 0, sizeof(fs[i]));
 		fs[i].cfg = cfg;
-		fs[i].pool_gref = (unsigned int)r;
+		fs[i].pool_gref = (unsigned int)pool_gref;
 		fs[i].pool = pool;
 		fs[i].pool_len = pool_len;
 		fs[i].poll_ns = 1000000;
+		r = PV_EINVAL;
 		if (pv_ring_pair_init(rings[i], ring_len, &p, 0) < 0 ||
 		    pv_ring_prod_attach(&fs[i].req, rings[i], &p, PV_RING_REQ) < 0 ||
-		    pv_ring_cons_attach(&fs[i].rsp, rings[i], &p, PV_RING_RSP) < 0)
-			return PV_EINVAL;
-		ring_gref = pv_gnttab_grant(rings[i], pages, PV_DOMID_MONITOR, 0);
-		if (ring_gref < 0)
-			return ring_gref;
+		    pv_ring_cons_attach(&fs[i].rsp, rings[i], &p, PV_RING_RSP) < 0 ||
+		    (r = ring_gref = pv_gnttab_grant(rings[i], pages, PV_DOMID_MONITOR, 0)) < 0)
+			goto fail;
 		ctrl.q[i] = (struct pvblk_queue_desc){ .ring_gref = (unsigned int)ring_gref, .ring_pages = pages };
 	}
 	ctrl.nr_queues = nq;
 	r = control(PVBLK_CMD_CONNECT);
 	if (r)
-		return r;
-	for (unsigned int i = 0; i < nq; i++)
+		goto fail;
+	for (i = 0; i < nq; i++)
 		fs[i].evtchn = ctrl.q[i].evtchn;
 	return 0;
+fail: /* give back what was granted (the monitor has mapped nothing) */
+	while (i-- > 0)
+		pv_gnttab_end(ctrl.q[i].ring_gref);
+	pv_gnttab_end((unsigned int)pool_gref);
+	return r;
 }
 
 long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
@@ -109,8 +114,12 @@ long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flag
 
 	if ((op == PVBLK_OP_READ || op == PVBLK_OP_WRITE) &&
 	    (!buf || (unsigned char *)buf < f->pool || off > f->pool_len || len > f->pool_len - off || len == 0 ||
-	     (len + PVBLK_SEG_MAX - 1) / PVBLK_SEG_MAX > PVBLK_SEGS_INLINE))
+	     len > f->cfg.max_request_bytes || (len + PVBLK_SEG_MAX - 1) / PVBLK_SEG_MAX > PVBLK_SEGS_INLINE))
 		return PV_EINVAL;
+	/* no more in flight than the ring holds: the backend answers each
+	 * request in the response ring, which is no larger */
+	if (f->inflight >= f->req.entries)
+		return PV_EAGAIN;
 	r = pv_ring_get_slot(&f->req);
 	if (!r)
 		return PV_EAGAIN;

@@ -102,9 +102,18 @@ int pv_evtchn_alloc_monitor(struct pv_vm *vm, int *efd)
 		return -ENOSPC;
 	}
 	e = &vm->ev.ports[port];
-	if (vm->ops->doorbell_add && (r = vm->ops->doorbell_add(vm, (unsigned int)port, fd)) < 0) {
-		pthread_mutex_unlock(&vm->ev.lock);
+	if (e->efd >= 0) { /* a closed monitor port's eventfd: use it again, emptied */
+		uint64_t stale;
+
 		close(fd);
+		fd = e->efd;
+		if (read(fd, &stale, sizeof(stale)) < 0) { /* EAGAIN: it was empty */
+		}
+	}
+	if (vm->ops->doorbell_add && (r = vm->ops->doorbell_add(vm, (unsigned int)port, fd)) < 0) {
+		if (fd != e->efd)
+			close(fd);
+		pthread_mutex_unlock(&vm->ev.lock);
 		return r;
 	}
 	e->efd = fd;
@@ -184,8 +193,10 @@ int pv_evtchn_close(struct pv_vm *vm, unsigned int port)
 	__atomic_store_n(&e->state, PV_EVT_FREE, __ATOMIC_RELEASE);
 	if (vm->ops->doorbell_del)
 		vm->ops->doorbell_del(vm, port, e->efd);
-	close(e->efd);
-	e->efd = -1;
+	/* The eventfd stays open until the VM is destroyed: a vCPU may be
+	 * signalling it right now (a stale wake-up is harmless, a write into a
+	 * reused descriptor number would not be).  The port keeps it for its
+	 * next monitor owner. */
 	pthread_mutex_unlock(&vm->ev.lock);
 	return 0;
 }
@@ -248,7 +259,8 @@ long pv__evtchn_bind(struct pv_vm *vm, uint64_t remote, uint64_t remote_port)
 		r = port;
 	} else {
 		vm->ev.ports[port] = (struct pv_evtchn){ .state = PV_EVT_INTERDOMAIN, .remote_domid = (uint16_t)remote,
-							.remote_port = (uint32_t)remote_port, .efd = -1 };
+							.remote_port = (uint32_t)remote_port,
+							.efd = vm->ev.ports[port].efd /* kept: see pv_evtchn_close */ };
 		peer->ev.ports[remote_port].remote_port = (uint32_t)port;
 		__atomic_store_n(&peer->ev.ports[remote_port].state, PV_EVT_INTERDOMAIN, __ATOMIC_RELEASE);
 		r = port;

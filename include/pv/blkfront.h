@@ -33,8 +33,8 @@ long pvblk_front_config(struct pvblk_config *cfg);
  * Connect nq queues (1..cfg.max_queues) in one step: fs[i] becomes queue i
  * with its ring at rings[i] (page-aligned, ring_len bytes each, for
  * `entries` requests).  All queues share pool (page-aligned, pool_len
- * bytes: the only memory I/O may use); which part of it a queue uses is the
- * caller's business.  Call once, before other vCPUs use the queues.
+ * bytes below 4 GiB: the only memory I/O may use); which part of it a queue
+ * uses is the caller's business.  On failure nothing stays granted.  Call once, before other vCPUs use the queues.
  * Returns 0 or a PV_E* error.
  */
 long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const rings[], unsigned long ring_len,
@@ -52,8 +52,9 @@ long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len,
 unsigned long pvblk_front_ring_size(unsigned int entries);
 
 /* Queue a request (not yet visible: see pvblk_front_kick).  buf/len must lie
- * in the pool (READ/WRITE), nr_sectors is for DISCARD/WRITE_ZEROES.
- * Returns 0, PV_EAGAIN when the ring is full, PV_EINVAL. */
+ * in the pool (READ/WRITE; len at most cfg.max_request_bytes), nr_sectors
+ * is for DISCARD/WRITE_ZEROES.  Returns 0, PV_EAGAIN when the ring is full
+ * or `entries` requests are in flight, PV_EINVAL. */
 long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flags, unsigned long long sector,
 		       void *buf, unsigned long len, unsigned long long nr_sectors, unsigned long long id);
 

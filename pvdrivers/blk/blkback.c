@@ -72,6 +72,9 @@ struct queue {
 	atomic_uint_fast64_t fixed_chunks;
 	pthread_t thread;
 	bool started;
+	bool stop;               /* the stop poll fired: leave the loop */
+	bool rearm;              /* the doorbell poll could not be armed yet */
+	bool broken;             /* a ring is unusable: the queue has stopped */
 	struct slot *slots;
 	unsigned int nslots, inflight;
 	atomic_uint_fast64_t requests, errors, invalid, notifications, sleeps;
@@ -113,14 +116,11 @@ static void respond(struct queue *q, uint64_t id, int status, int *pending)
 		atomic_fetch_add(&q->invalid, 1);
 	else if (status != PVBLK_S_OK)
 		atomic_fetch_add(&q->errors, 1);
-	/* The response ring has as many slots as requests can be in flight,
-	 * and a guest that does not consume its responses only stalls itself. */
-	while (pv_ring_produce(&q->rsp, &r, sizeof(r)) == -PV_RING_EAGAIN) {
-		if (pv_ring_push(&q->rsp))
-			pv_evtchn_notify(q->b->vm, (unsigned int)q->port);
-		if (pv_ring_space(&q->rsp) < 0)
-			return;
-		sched_yield();
+	/* A request is only taken when its response has a free slot (see
+	 * can_take), so this fails only when the guest broke the ring. */
+	if (pv_ring_produce(&q->rsp, &r, sizeof(r)) < 0) {
+		q->broken = true;
+		return;
 	}
 	(*pending)++;
 }
@@ -282,28 +282,74 @@ static void drain(struct queue *q, struct slot *self, int *pending)
 	io_uring_submit(&q->uring);
 	while (q->inflight > 1) {
 		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&q->uring, &cqe);
 
-		if (io_uring_wait_cqe(&q->uring, &cqe) < 0)
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
 			return;
 		if (cqe->user_data < q->nslots && &q->slots[cqe->user_data] != self)
 			complete(q, cqe, pending);
 		else if (cqe->user_data == TAG_DOORBELL)
 			ack_doorbell(q);
-		else if (cqe->user_data == TAG_STOP) {
-			uint64_t one = 1;
-
-			if (write(q->stop_efd, &one, sizeof(one)) < 0) { /* seen again by the main loop */
-			}
-		}
+		else if (cqe->user_data == TAG_STOP)
+			q->stop = true; /* the main loop leaves after this request */
 		io_uring_cqe_seen(&q->uring, cqe);
 	}
+}
+
+/*
+ * A block device takes discard and zeroing only in whole logical blocks
+ * (the file systems' fallocate has no such limit).  Zero the partial blocks
+ * at either end of [*sector, +*nsect) with plain writes, which go through
+ * the page cache's read-modify-write, and shrink the range to the whole
+ * blocks left (maybe none).  Returns PVBLK_S_OK or PVBLK_S_IOERR.
+ */
+static int zero_sectors(struct pv_disk *d, uint64_t at, uint64_t end)
+{
+	static const char zeroes[65536];
+
+	while (at < end) {
+		size_t n = (size_t)((end - at) * PV_DISK_SECTOR);
+		ssize_t w;
+
+		if (n > sizeof(zeroes))
+			n = sizeof(zeroes);
+		w = pwrite(d->fd_buffered, zeroes, n, (off_t)(at * PV_DISK_SECTOR));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0 || w % PV_DISK_SECTOR)
+			return PVBLK_S_IOERR;
+		at += (uint64_t)w / PV_DISK_SECTOR;
+	}
+	return PVBLK_S_OK;
+}
+
+static int zero_edges(struct pv_disk *d, uint64_t *sector, uint64_t *nsect)
+{
+	uint64_t blk = d->dio_offset_align / PV_DISK_SECTOR, s = *sector, e = s + *nsect;
+	uint64_t as = (s + blk - 1) / blk * blk, ae = e / blk * blk;
+	int st;
+
+	if (!d->block_device || blk <= 1 || (s % blk == 0 && e % blk == 0))
+		return PVBLK_S_OK;
+	if (as >= ae) { /* no whole block inside */
+		*nsect = 0;
+		return zero_sectors(d, s, e);
+	}
+	st = zero_sectors(d, s, as);
+	if (st == PVBLK_S_OK)
+		st = zero_sectors(d, ae, e);
+	*sector = as;
+	*nsect = ae - as;
+	return st;
 }
 
 /* Turn one copied-out request into an SQE, or answer it at once. */
 static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 {
 	struct pv_blkback *b = q->b;
-	uint64_t cap = b->disk.size / PV_DISK_SECTOR, total = 0, nsect = 0;
+	uint64_t cap = b->disk.size / PV_DISK_SECTOR, total = 0, nsect = 0, req_sector = req->sector;
 	struct io_uring_sqe *sqe;
 	unsigned int idx;
 	struct slot *s;
@@ -343,8 +389,18 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 	} else if (req->op == PVBLK_OP_FLUSH) {
 		st = PVBLK_S_OK;
 	} else {
+		uint64_t start = req->sector;
+
 		nsect = req->nr_sectors;
 		st = nsect == 0 || req->sector > cap || nsect > cap - req->sector ? PVBLK_S_INVALID : PVBLK_S_OK;
+		if (st == PVBLK_S_OK)
+			st = zero_edges(&b->disk, &start, &nsect);
+		if (st == PVBLK_S_OK && nsect == 0) {
+			respond(q, req->id, st, pending); /* all of it was edges */
+			release_slot(q, s);
+			return;
+		}
+		req_sector = start;
 	}
 	if (st != PVBLK_S_OK) {
 		respond(q, req->id, st, pending);
@@ -380,11 +436,11 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 		break;
 	case PVBLK_OP_DISCARD:
 		io_uring_prep_fallocate(sqe, b->disk.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					req->sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
+					req_sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
 		break;
 	case PVBLK_OP_WRITE_ZEROES:
 		io_uring_prep_fallocate(sqe, b->disk.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-					req->sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
+					req_sector * PV_DISK_SECTOR, nsect * PV_DISK_SECTOR);
 		break;
 	}
 	io_uring_sqe_set_data64(sqe, idx);
@@ -403,7 +459,7 @@ static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending)
 	release_slot(q, s);
 }
 
-static void arm_poll(struct queue *q, int fd, uint64_t tag)
+static bool arm_poll(struct queue *q, int fd, uint64_t tag)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
 
@@ -411,19 +467,28 @@ static void arm_poll(struct queue *q, int fd, uint64_t tag)
 		io_uring_submit(&q->uring);
 		sqe = io_uring_get_sqe(&q->uring);
 	}
+	if (!sqe)
+		return false;
 	io_uring_prep_poll_add(sqe, fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, tag);
+	return true;
+}
+
+/* (Re-)arm the doorbell poll; if there is no SQE now, the main loop tries
+ * again and sleeps with a timeout meanwhile. */
+static void arm_doorbell(struct queue *q)
+{
+	q->rearm = !arm_poll(q, q->efd, TAG_DOORBELL);
 }
 
 static void ack_doorbell(struct queue *q)
 {
 	pv_evtchn_ack(q->b->vm, (unsigned int)q->port);
-	arm_poll(q, q->efd, TAG_DOORBELL);
+	arm_doorbell(q);
 }
 
-/* Reap every ready completion; returns how many there were and whether a
- * stop was asked. */
-static int reap(struct queue *q, int *pending, bool *stop)
+/* Reap every ready completion; returns how many there were. */
+static int reap(struct queue *q, int *pending)
 {
 	struct io_uring_cqe *cqe;
 	int n = 0;
@@ -432,7 +497,7 @@ static int reap(struct queue *q, int *pending, bool *stop)
 		if (cqe->user_data == TAG_DOORBELL) {
 			ack_doorbell(q);
 		} else if (cqe->user_data == TAG_STOP) {
-			*stop = true;
+			q->stop = true;
 		} else if (cqe->user_data < q->nslots) {
 			complete(q, cqe, pending);
 		}
@@ -442,38 +507,83 @@ static int reap(struct queue *q, int *pending, bool *stop)
 	return n;
 }
 
+/*
+ * Take a request only when it can be answered: a free slot, and a free
+ * response slot for it beyond those owed to requests in flight.  So a
+ * guest that does not consume its responses stalls only itself, and the
+ * backend never waits for the guest while it holds a request.
+ */
+static bool can_take(struct queue *q)
+{
+	int space = pv_ring_space(&q->rsp);
+
+	if (space < 0)
+		q->broken = true;
+	return q->inflight < q->nslots && space > (int)q->inflight;
+}
+
+/* Sleep until a completion, a doorbell or the stop poll; with a timeout
+ * when something must be looked at again without a wake-up. */
+static void wait_events(struct queue *q, bool timed)
+{
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 1000000 };
+	struct io_uring_cqe *cqe;
+
+	atomic_fetch_add(&q->sleeps, 1);
+	if (timed)
+		io_uring_submit_and_wait_timeout(&q->uring, &cqe, 1, &ts, NULL);
+	else
+		io_uring_submit_and_wait(&q->uring, 1);
+	/* what arrived is handled by reap() next round */
+}
+
 static void *queue_thread(void *arg)
 {
 	struct queue *q = arg;
 	struct pv_blkback *b = q->b;
 	uint64_t idle_since = now_ns();
 	struct pvblk_req req;
-	bool stop = false;
 	int pending = 0;
 
-	arm_poll(q, q->efd, TAG_DOORBELL);
-	arm_poll(q, q->stop_efd, TAG_STOP);
+	arm_doorbell(q);
+	arm_poll(q, q->stop_efd, TAG_STOP); /* the SQ is empty: cannot fail */
 	io_uring_submit(&q->uring);
-	while (!stop) {
-		int got = 0, r;
+	while (!q->stop && !q->broken) {
+		int got = 0, r = 0;
+		bool full = false;
 
 		/* Drain requests: copy each out, then validate and queue it. */
-		while ((r = pv_ring_consume(&q->req, &req, sizeof(req))) == 1) {
+		while (!q->stop) {
+			if (!can_take(q)) {
+				full = true;
+				break;
+			}
+			r = pv_ring_consume(&q->req, &req, sizeof(req));
+			if (r != 1)
+				break;
 			handle(q, &req, &pending);
 			got++;
 		}
-		if (r < 0) {
-			fprintf(stderr, "libpv: pvblk queue %u: broken request ring (%d); queue stopped\n", q->idx, r);
+		if (r < 0 || q->broken) {
+			fprintf(stderr, "libpv: pvblk queue %u: broken %s ring; queue stopped\n", q->idx,
+				r < 0 ? "request" : "response");
 			break;
 		}
 		if (got) {
 			pv_ring_release(&q->req);
 			io_uring_submit(&q->uring);
 		}
-		got += reap(q, &pending, &stop);
+		if (q->rearm)
+			arm_doorbell(q);
+		got += reap(q, &pending);
 		flush_responses(q, &pending);
 		if (got) {
 			idle_since = now_ns();
+			continue;
+		}
+		if (full && pv_ring_avail(&q->req) > 0) {
+			/* work waits for the guest to take responses: look again soon */
+			wait_events(q, true);
 			continue;
 		}
 		if (now_ns() - idle_since < b->cfg.poll_ns) {
@@ -487,14 +597,7 @@ static void *queue_thread(void *arg)
 				break;
 			continue;
 		}
-		atomic_fetch_add(&q->sleeps, 1);
-		{
-			struct io_uring_cqe *cqe;
-
-			io_uring_submit_and_wait(&q->uring, 1);
-			if (io_uring_peek_cqe(&q->uring, &cqe) == 0)
-				(void)cqe; /* handled by reap() next round */
-		}
+		wait_events(q, q->rearm);
 		/* Awake (a doorbell or a completion): poll without doorbells. */
 		pv_ring_disarm(&q->req);
 		idle_since = now_ns();
@@ -502,8 +605,11 @@ static void *queue_thread(void *arg)
 	/* Wait for what is in flight so no I/O lands in guest memory later. */
 	while (q->inflight) {
 		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&q->uring, &cqe);
 
-		if (io_uring_wait_cqe(&q->uring, &cqe) < 0)
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
 			break;
 		if (cqe->user_data < q->nslots)
 			complete(q, cqe, &pending);
@@ -531,6 +637,39 @@ static void register_ram(struct pv_blkback *b, struct queue *q)
 	q->fixed = r == 0;
 	if (r < 0)
 		note_unfixed(b, -r);
+}
+
+/* A queue not connected (or torn down). */
+static void queue_reset(struct pv_blkback *b, struct queue *q, unsigned int idx)
+{
+	memset(q, 0, sizeof(*q));
+	q->b = b;
+	q->idx = idx;
+	q->port = q->efd = q->stop_efd = -1;
+}
+
+/* Stop a queue's thread and release what connect_queue set up, however far
+ * it got; the thread's I/O has completed when this returns. */
+static void queue_teardown(struct pv_blkback *b, struct queue *q)
+{
+	uint64_t one = 1;
+
+	if (q->started) {
+		if (write(q->stop_efd, &one, sizeof(one)) < 0)
+			perror("libpv: pvblk stop");
+		pthread_join(q->thread, NULL);
+	}
+	if (q->uring_ok)
+		io_uring_queue_exit(&q->uring);
+	if (q->stop_efd >= 0)
+		close(q->stop_efd);
+	if (q->port >= 0)
+		pv_evtchn_close(b->vm, (unsigned int)q->port);
+	if (q->ring)
+		pv_grant_unmap(b->vm, q->ring_gref);
+	free(q->slots);
+	free(q->chunk);
+	queue_reset(b, q, q->idx);
 }
 
 static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvblk_queue_desc *d)
@@ -607,14 +746,19 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 			r = -EINVAL;
 			break;
 		}
+		/* All queues or none: a bad descriptor leaves the device as it
+		 * was, so the guest may try again. */
 		for (unsigned int i = 0; i < c.nr_queues && r == 0; i++) {
-			struct queue *q = &b->q[i];
-
-			q->b = b;
-			q->idx = i;
-			r = connect_queue(b, q, &c.q[i]);
-			c.q[i].evtchn = (uint32_t)q->port;
+			r = connect_queue(b, &b->q[i], &c.q[i]);
+			c.q[i].evtchn = (uint32_t)b->q[i].port;
 			b->nr_queues = i + 1;
+		}
+		if (r < 0) {
+			for (unsigned int i = 0; i < b->nr_queues; i++) {
+				queue_teardown(b, &b->q[i]);
+				c.q[i].evtchn = 0;
+			}
+			b->nr_queues = 0;
 		}
 		break;
 	default:
@@ -641,7 +785,7 @@ int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, str
 	b->heavy = !strcmp(pv_vm_backend(vm), "emu");
 	pthread_mutex_init(&b->lock, NULL);
 	for (unsigned int i = 0; i < PVBLK_MAX_QUEUES; i++)
-		b->q[i].efd = b->q[i].stop_efd = -1;
+		queue_reset(b, &b->q[i], i);
 	r = pv_disk_open(&b->disk, cfg->path, cfg->read_only, cfg->no_direct);
 	if (r < 0) {
 		free(b);
@@ -668,24 +812,8 @@ void pv_blkback_detach(struct pv_blkback *b)
 {
 	if (!b)
 		return;
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		struct queue *q = &b->q[i];
-		uint64_t one = 1;
-
-		if (q->started) {
-			if (write(q->stop_efd, &one, sizeof(one)) < 0)
-				perror("libpv: pvblk stop");
-			pthread_join(q->thread, NULL);
-		}
-		if (q->uring_ok)
-			io_uring_queue_exit(&q->uring);
-		if (q->stop_efd >= 0)
-			close(q->stop_efd);
-		if (q->ring)
-			pv_grant_unmap(b->vm, q->ring_gref);
-		free(q->slots);
-		free(q->chunk);
-	}
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		queue_teardown(b, &b->q[i]);
 	pv_disk_close(&b->disk);
 	pthread_mutex_destroy(&b->lock);
 	free(b);

@@ -11,6 +11,14 @@
  *   durable  writes patterns, FLUSHes, acks on port ACK_PORT, spins forever
  *   overflow publishes more requests than the ring holds; prints peer_error
  *   efbig    writes below and past the host's RLIMIT_FSIZE (ARG sectors)
+ *   rspfull  fills the response ring and never reads it, then sends one
+ *            more request; ARG 1: then reads every response ("rspfull got=N
+ *            unsupp=N"), ARG 0: exits with them unread (detach must work)
+ *   qdeep    a full ring of slow writes, and once the backend took them all,
+ *            a second full ring: every one must succeed ("qdeep ok=N bad=N")
+ *   flushstop  slow writes and a FLUSH, then exits while they are in flight
+ *   reconnect  a CONNECT with a bad second queue fails and leaves the
+ *            device connectable: the normal one then works
  *   mq       ARG queues, one per vCPU, each writing and reading back its own
  *            region at queue depth 8; prints "max_queues=N", one line
  *            "queue I ok=N bad=N" per queue and "w ..." lines
@@ -396,6 +404,132 @@ static void scenario_efbig(unsigned long long limit_sectors)
 	pv_printf("flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
 }
 
+/* ---- the backend under a guest that does not play along ---- */
+
+static void spin_ms(unsigned long long ms)
+{
+	unsigned long long t = pv_rdtsc();
+
+	while (pv_rdtsc() - t < pv_tsc_ticks(ms * 1000000ull))
+		__asm__ __volatile__("pause");
+}
+
+/* A FUA write of nseg x 1 MiB segments, all over the first MiB of the pool. */
+static void raw_big_write(unsigned int nseg, unsigned long long sector)
+{
+	unsigned long long id;
+	struct pvblk_req *r = raw(PVBLK_OP_WRITE, &id);
+
+	if (!r) {
+		FAIL("ring full\n");
+		return;
+	}
+	r->flags = PVBLK_REQ_FUA;
+	r->sector = sector;
+	r->nr_segs = (unsigned short)nseg;
+	for (unsigned int i = 0; i < nseg; i++)
+		r->u.seg[i] = seg(f.pool_gref, 0, MB);
+}
+
+/* Wait until the backend has taken every published request. */
+static void wait_taken(void)
+{
+	unsigned long long t = pv_rdtsc();
+
+	while (pv_ring_space(&f.req) < (int)f.req.entries && pv_rdtsc() - t < pv_tsc_ticks(10000000000ull))
+		__asm__ __volatile__("pause");
+}
+
+static void scenario_rspfull(unsigned long long read_them)
+{
+	unsigned long long id;
+	unsigned int got = 0, unsupp = 0;
+	struct pvblk_rsp rsp;
+
+	for (unsigned int i = 0; i < f.req.entries; i++)
+		raw(77, &id); /* an unknown operation: answered at once */
+	pvblk_front_kick(&f);
+	pv_doorbell(f.evtchn);
+	wait_taken();
+	raw(77, &id); /* its response has no room */
+	pvblk_front_kick(&f);
+	pv_doorbell(f.evtchn);
+	spin_ms(50);
+	if (!read_them)
+		return;
+	for (unsigned int i = 0; i <= f.req.entries; i++) {
+		if (pvblk_front_wait(&f, &rsp)) {
+			FAIL("wait %u\n", i);
+			break;
+		}
+		got++;
+		unsupp += rsp.status == PVBLK_S_UNSUPP;
+	}
+	pv_printf("rspfull got=%u unsupp=%u\n", got, unsupp);
+}
+
+static void scenario_qdeep(void)
+{
+	unsigned int n = f.req.entries, ok = 0, bad = 0;
+	struct pvblk_rsp rsp;
+
+	for (unsigned int i = 0; i < 2 * n; i++) {
+		raw_big_write(2, i % 4 * 4096ull);
+		if (i == n - 1) {
+			pvblk_front_kick(&f);
+			wait_taken();
+		}
+	}
+	pvblk_front_kick(&f);
+	for (unsigned int i = 0; i < 2 * n; i++) {
+		if (pvblk_front_wait(&f, &rsp)) {
+			FAIL("wait %u\n", i);
+			break;
+		}
+		if (rsp.status == PVBLK_S_OK)
+			ok++;
+		else
+			bad++;
+	}
+	pv_printf("qdeep ok=%u bad=%u\n", ok, bad);
+}
+
+static void scenario_flushstop(void)
+{
+	unsigned long long id;
+
+	for (unsigned int i = 0; i + 1 < f.req.entries; i++)
+		raw_big_write(4, i % 4 * 8192ull);
+	raw(PVBLK_OP_FLUSH, &id);
+	pvblk_front_kick(&f);
+	pv_doorbell(f.evtchn);
+	/* exit at once: the stop reaches the backend while its FLUSH waits */
+	pv_printf("exiting with writes and a flush in flight\n");
+}
+
+/* A CONNECT of two queues whose second ring is not granted. */
+static long bad_connect(void)
+{
+	static struct pvblk_ctrl c __attribute__((aligned(4096)));
+	static unsigned char r0[16384] __attribute__((aligned(4096)));
+	struct pv_ring_params p = { 32, PVBLK_REQ_SIZE, 32, PVBLK_RSP_SIZE };
+	long cg = pv_gnttab_grant(&c, 1, PV_DOMID_MONITOR, 0), rg;
+
+	if (cg < 0 || pv_ring_pair_init(r0, sizeof(r0), &p, 0) < 0)
+		return -1000;
+	rg = pv_gnttab_grant(r0, (unsigned int)(pv_ring_pair_size(&p) / 4096), PV_DOMID_MONITOR, 0);
+	if (rg < 0)
+		return -1001;
+	c.cmd = PVBLK_CMD_CONNECT;
+	c.status = PV_EIO;
+	c.nr_queues = 2;
+	c.q[0] = (struct pvblk_queue_desc){ (unsigned int)rg, (unsigned int)(pv_ring_pair_size(&p) / 4096), 0, 0 };
+	c.q[1] = (struct pvblk_queue_desc){ 4000, 4, 0, 0 }; /* no such grant */
+	__asm__ __volatile__("outl %0, %1" : : "a"((unsigned int)cg), "d"((unsigned short)PVBLK_PORT) : "memory");
+	pv_printf("bad_connect=%d evtchn0=%u\n", c.status, c.q[0].evtchn);
+	return c.status;
+}
+
 /* ---- mq: one queue per vCPU ---- */
 
 #define MQ_MAX 4
@@ -526,6 +660,8 @@ int pv_main(const struct pv_boot_info *bi)
 	arg = *q ? pv_strtoull(q + 1, 0) : 0;
 	if (!strcmp(sc, "mq"))
 		return scenario_mq((unsigned int)arg);
+	if (!strcmp(sc, "reconnect") && bad_connect() == 0)
+		FAIL("a CONNECT with a bad queue succeeded\n");
 	r = pvblk_front_init(&f, ring, sizeof(ring), 32, pool, POOL);
 	if (r) {
 		pv_printf("FAIL init: %ld\n", r);
@@ -547,6 +683,14 @@ int pv_main(const struct pv_boot_info *bi)
 		scenario_overflow();
 	else if (!strcmp(sc, "efbig"))
 		scenario_efbig(arg);
+	else if (!strcmp(sc, "rspfull"))
+		scenario_rspfull(arg);
+	else if (!strcmp(sc, "qdeep"))
+		scenario_qdeep();
+	else if (!strcmp(sc, "flushstop"))
+		scenario_flushstop();
+	else if (!strcmp(sc, "reconnect"))
+		write_check(8, 4096, 1);
 	else {
 		pv_printf("FAIL bad command line '%s'\n", pv_cmdline());
 		return 2;

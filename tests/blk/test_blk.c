@@ -383,6 +383,8 @@ static void every_op(enum pv_backend be, unsigned int loop)
 Test(blk, every_op_emu, .timeout = 120) { every_op(PV_BACKEND_EMU, 0); }
 Test(blk, every_op_kvm, .timeout = 120) { every_op(PV_BACKEND_KVM, 0); }
 Test(blk, every_op_block_device_emu, .timeout = 120) { every_op(PV_BACKEND_EMU, 512); }
+/* 4 KiB logical blocks: discard and write-zeroes of partial blocks work */
+Test(blk, every_op_4k_block_device_emu, .timeout = 120) { every_op(PV_BACKEND_EMU, 4096); }
 
 /* ---- 3. hostile requests ---- */
 
@@ -695,3 +697,85 @@ static void unpinned(enum pv_backend be)
 
 /* "libpv: pvblk: cannot register guest RAM with io_uring" on stderr is expected here */
 Test(blk, without_memlock_unregistered_buffers_emu, .timeout = 120) { unpinned(PV_BACKEND_EMU); }
+
+/* ---- 11. a guest that does not play along ---- */
+
+static void uncooperative(enum pv_backend be, const char *cmd, struct blkrun *br)
+{
+	struct image im;
+
+	REQUIRE_BACKEND(be);
+	image_create(&im, 16 * MB, 11);
+	blkrun_init(br, &im, cmd);
+	run_blk(be, br); /* detaches too: a queue thread that never stops fails by timeout */
+	assert_ran(br);
+	image_destroy(&im);
+}
+
+/* Responses the guest never reads: the backend takes no request it could
+ * not answer, does not spin, and stops when asked. */
+static void rsp_unread(enum pv_backend be)
+{
+	static struct blkrun br;
+
+	uncooperative(be, "rspfull 1 0", &br);
+	cr_expect_eq(br.bst.requests, 32, "%llu requests taken for a 32-slot response ring",
+		     (unsigned long long)br.bst.requests);
+}
+
+Test(blk, unread_responses_then_exit_detaches_emu, .timeout = 60) { rsp_unread(PV_BACKEND_EMU); }
+Test(blk, unread_responses_then_exit_detaches_kvm, .timeout = 60) { rsp_unread(PV_BACKEND_KVM); }
+
+/* Once the guest reads its responses, the request that waited is served. */
+Test(blk, full_response_ring_waits_for_the_guest_emu, .timeout = 60)
+{
+	static struct blkrun br;
+
+	uncooperative(PV_BACKEND_EMU, "rspfull 1 1", &br);
+	cr_assert(strstr(br.out, "rspfull got=33 unsupp=33\n"), "%s", br.out);
+}
+
+/* More slow requests than slots, published as soon as the backend took the
+ * first ring-full: each is served, none refused. */
+Test(blk, second_full_ring_of_slow_writes_all_succeed_emu, .timeout = 120)
+{
+	static struct blkrun br;
+
+	uncooperative(PV_BACKEND_EMU, "qdeep 1", &br);
+	cr_assert(strstr(br.out, "qdeep ok=64 bad=0\n"), "%s", br.out);
+	cr_expect_eq(br.bst.errors + br.bst.invalid, 0);
+}
+
+/* The VM ends while a FLUSH waits for slow writes: detach still returns. */
+static void flush_stop(enum pv_backend be)
+{
+	static struct blkrun br;
+
+	uncooperative(be, "flushstop 1", &br);
+}
+
+Test(blk, exit_during_flush_detaches_emu, .timeout = 120) { flush_stop(PV_BACKEND_EMU); }
+Test(blk, exit_during_flush_detaches_kvm, .timeout = 120) { flush_stop(PV_BACKEND_KVM); }
+
+/* A CONNECT whose second queue names no grant fails as a whole; the
+ * device stays connectable and works. */
+static void reconnect(enum pv_backend be)
+{
+	static struct blkrun br;
+	struct image im;
+
+	REQUIRE_BACKEND(be);
+	image_create(&im, 4 * MB, 12);
+	blkrun_init(&br, &im, "reconnect 1");
+	br.cfg.max_queues = 2;
+	run_blk(be, &br);
+	assert_ran(&br);
+	cr_assert(strstr(br.out, "bad_connect=-22 evtchn0=0\n"), "%s", br.out);
+	cr_assert_eq(br.queues, 1);
+	cr_assert_eq(apply_writes(&im, br.out), 1);
+	image_verify(&im, "after a failed and a good CONNECT");
+	image_destroy(&im);
+}
+
+Test(blk, failed_connect_leaves_device_usable_emu, .timeout = 60) { reconnect(PV_BACKEND_EMU); }
+Test(blk, failed_connect_leaves_device_usable_kvm, .timeout = 60) { reconnect(PV_BACKEND_KVM); }
