@@ -63,7 +63,7 @@ bench)
 	install_packages
 	build build -Dwerror=true
 	echo "== pvbench --device blk: one disk, the PV door and the emulated ATA door, exits per request"
-	build/examples/pvbench --device blk
+	build/examples/pvbench --device blk --plot build/pvbench-blk.svg
 	;;
 test)
 	install_packages
