@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PV block backend, control plane: the control page (GET_CONFIG, CONNECT,
+ * all queues or none), starting and stopping queue threads, the sparse
+ * fixed-buffer table, attach/detach and statistics.  The data path is in
+ * blkback.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "blkback_priv.h"
+#include "ring_host.h"
+
+static uint32_t features(const struct pv_blkback *b)
+{
+	return PVBLK_F_FLUSH | PVBLK_F_FUA | PVBLK_F_DISCARD | PVBLK_F_WRITE_ZEROES | PVBLK_F_INDIRECT |
+	       (b->disk.read_only ? PVBLK_F_READ_ONLY : 0);
+}
+
+/* ---- control ---- */
+
+/* A sparse table of fixed buffers, one slot per chunk of guest RAM (filled
+ * on first use); without it the queue uses unregistered buffers. */
+static void register_ram(struct pv_blkback *b, struct queue *q)
+{
+	uint64_t size;
+	int r;
+
+	(void)pv_vm_ram(b->vm, &size);
+	q->nchunks = (unsigned int)((size + FIXED_CHUNK - 1) / FIXED_CHUNK);
+	if (q->nchunks > FIXED_MAX_CHUNKS)
+		q->nchunks = FIXED_MAX_CHUNKS; /* RAM beyond 32 GiB: unregistered */
+	q->chunk = calloc(q->nchunks, 1);
+	r = q->chunk ? io_uring_register_buffers_sparse(&q->uring, q->nchunks) : -ENOMEM;
+	q->fixed = r == 0;
+	if (r < 0)
+		pvblk__note_unfixed(b, -r);
+}
+
+/* A queue not connected (or torn down). */
+static void queue_reset(struct pv_blkback *b, struct queue *q, unsigned int idx)
+{
+	memset(q, 0, sizeof(*q));
+	q->b = b;
+	q->idx = idx;
+	q->port = q->efd = q->stop_efd = -1;
+}
+
+/* Stop a queue's thread and release what connect_queue set up, however far
+ * it got; the thread's I/O has completed when this returns. */
+static void queue_teardown(struct pv_blkback *b, struct queue *q)
+{
+	uint64_t one = 1;
+
+	if (q->started) {
+		if (write(q->stop_efd, &one, sizeof(one)) < 0)
+			perror("libpv: pvblk stop");
+		pthread_join(q->thread, NULL);
+	}
+	if (q->uring_ok)
+		io_uring_queue_exit(&q->uring);
+	if (q->stop_efd >= 0)
+		close(q->stop_efd);
+	if (q->port >= 0)
+		pv_evtchn_close(b->vm, (unsigned int)q->port);
+	if (q->ring)
+		pv_grant_unmap(b->vm, q->ring_gref);
+	free(q->slots);
+	free(q->chunk);
+	queue_reset(b, q, q->idx);
+}
+
+static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvblk_queue_desc *d)
+{
+	struct pv_ring_params prm;
+	size_t len = (size_t)d->ring_pages * 4096;
+	int r;
+
+	if (d->ring_pages == 0 || d->ring_pages > 1 + 2 * (RING_ENTRIES_MAX * PVBLK_REQ_SIZE / 4096 + 1))
+		return -EINVAL;
+	r = pv_grant_map(b->vm, 0, d->ring_gref, 0, len, true, &q->ring);
+	if (r < 0)
+		return r;
+	q->ring_gref = d->ring_gref;
+	if (pv_ring_pair_check(q->ring, len, &prm) < 0 || prm.req_entry_size != PVBLK_REQ_SIZE ||
+	    prm.rsp_entry_size != PVBLK_RSP_SIZE || prm.req_entries > RING_ENTRIES_MAX ||
+	    prm.rsp_entries < prm.req_entries ||
+	    pv_ring_cons_attach(&q->req, q->ring, &prm, PV_RING_REQ) < 0 ||
+	    pv_ring_prod_attach(&q->rsp, q->ring, &prm, PV_RING_RSP) < 0)
+		return -EINVAL;
+	q->nslots = prm.req_entries;
+	q->slots = calloc(q->nslots, sizeof(*q->slots));
+	if (!q->slots)
+		return -ENOMEM;
+	r = io_uring_queue_init(prm.req_entries + 4, &q->uring, 0);
+	if (r < 0)
+		return r;
+	q->uring_ok = true;
+	if (!b->cfg.no_fixed)
+		register_ram(b, q);
+	q->port = pv_evtchn_alloc_monitor(b->vm, &q->efd);
+	if (q->port < 0)
+		return q->port;
+	q->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->stop_efd < 0)
+		return -errno;
+	r = -pthread_create(&q->thread, NULL, pvblk__queue_thread, q);
+	if (r < 0)
+		return r;
+	q->started = true;
+	return 0;
+}
+
+static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
+{
+	struct pv_blkback *b = opaque;
+	struct pvblk_ctrl c;
+	uint32_t gref = 0;
+	int r = 0;
+
+	(void)v;
+	if (!is_write || addr != PVBLK_PORT || size != 4)
+		return 0;
+	memcpy(&gref, data, 4);
+	if (pv_grant_copy_from(b->vm, 0, gref, 0, &c, sizeof(c)) < 0)
+		return 0; /* nothing we may write to: ignore */
+	pthread_mutex_lock(&b->lock);
+	switch (c.cmd) {
+	case PVBLK_CMD_GET_CONFIG:
+		c.config = (struct pvblk_config){
+			.version = PVBLK_VERSION,
+			.features = features(b),
+			.capacity = b->disk.size / PV_DISK_SECTOR,
+			.logical_sector_size = PV_DISK_SECTOR,
+			.physical_sector_size = b->disk.dio_offset_align > 4096 ? b->disk.dio_offset_align : 4096,
+			.max_segments = PVBLK_SEGS_INDIRECT,
+			.max_request_bytes = MAX_REQ_BYTES,
+			.max_queues = b->max_queues,
+			.max_ring_entries = RING_ENTRIES_MAX,
+		};
+		break;
+	case PVBLK_CMD_CONNECT:
+		if (b->nr_queues || c.nr_queues == 0 || c.nr_queues > b->max_queues) {
+			r = -EINVAL;
+			break;
+		}
+		/* All queues or none: a bad descriptor leaves the device as it
+		 * was, so the guest may try again. */
+		for (unsigned int i = 0; i < c.nr_queues && r == 0; i++) {
+			r = connect_queue(b, &b->q[i], &c.q[i]);
+			c.q[i].evtchn = (uint32_t)b->q[i].port;
+			b->nr_queues = i + 1;
+		}
+		if (r < 0) {
+			for (unsigned int i = 0; i < b->nr_queues; i++) {
+				queue_teardown(b, &b->q[i]);
+				c.q[i].evtchn = 0;
+			}
+			b->nr_queues = 0;
+		}
+		break;
+	default:
+		r = -EINVAL;
+	}
+	pthread_mutex_unlock(&b->lock);
+	c.status = r;
+	pv_grant_copy_to(b->vm, 0, gref, 0, &c, sizeof(c));
+	return 0;
+}
+
+int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out)
+{
+	struct pv_blkback *b;
+	int r;
+
+	if (!vm || !cfg || !cfg->path || !out)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->vm = vm;
+	b->cfg = *cfg;
+	b->heavy = !strcmp(pv_vm_backend(vm), "emu");
+	pthread_mutex_init(&b->lock, NULL);
+	for (unsigned int i = 0; i < PVBLK_MAX_QUEUES; i++)
+		queue_reset(b, &b->q[i], i);
+	r = pv_disk_open(&b->disk, cfg->path, cfg->read_only, cfg->no_direct);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->max_queues = cfg->max_queues ? cfg->max_queues : pv_vm_vcpus(vm);
+	if (b->max_queues == 0)
+		b->max_queues = 1;
+	if (b->max_queues > PVBLK_MAX_QUEUES)
+		b->max_queues = PVBLK_MAX_QUEUES;
+	if (b->heavy)
+		pv_ring_heavy_barrier_init();
+	r = pv_vm_add_pio(vm, "pvblk", PVBLK_PORT, 4, control, b);
+	if (r < 0) {
+		pv_disk_close(&b->disk);
+		free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+void pv_blkback_detach(struct pv_blkback *b)
+{
+	if (!b)
+		return;
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		queue_teardown(b, &b->q[i]);
+	pv_disk_close(&b->disk);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
+{
+	st->requests += atomic_load(&q->requests);
+	st->errors += atomic_load(&q->errors);
+	st->invalid += atomic_load(&q->invalid);
+	st->notifications += atomic_load(&q->notifications);
+	st->sleeps += atomic_load(&q->sleeps);
+	st->fixed_chunks += atomic_load(&q->fixed_chunks);
+}
+
+void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&b->lock);
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		add_stats(&b->q[i], st);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int pv_blkback_queue_stats(struct pv_blkback *b, unsigned int queue, struct pv_blkback_stats *st)
+{
+	int r = -ENOENT;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&b->lock);
+	if (queue < b->nr_queues) {
+		add_stats(&b->q[queue], st);
+		r = 0;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+unsigned int pv_blkback_queues(struct pv_blkback *b)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&b->lock);
+	n = b->nr_queues;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+bool pv_blkback_direct(const struct pv_blkback *b)
+{
+	return b->disk.direct;
+}
