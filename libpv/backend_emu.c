@@ -48,6 +48,7 @@ struct emu_vcpu_be {
 	/* Replay state of exact_rip(). */
 	uint64_t last_pc;
 	unsigned int steps;
+	bool replaying;          /* devices and hypercalls must not see the replay */
 };
 
 static int emu_probe(char *why, size_t n)
@@ -79,6 +80,8 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 {
 	struct pv_vcpu *v = user;
 
+	if (((struct emu_vcpu_be *)v->be)->replaying)
+		return;
 	if (pv__stopping(v->vm)) { /* the rest of a block after the VM ended */
 		uc_emu_stop(uc);
 		return;
@@ -156,6 +159,8 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
 	uint32_t value = 0;
 	bool exit;
 
+	if (((struct emu_vcpu_be *)v->be)->replaying)
+		return ~0u;
 	if (pv__stopping(v->vm)) {
 		uc_emu_stop(uc);
 		return ~0u;
@@ -200,6 +205,8 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user
 	struct emu_mmio *m = user;
 	uint64_t val = 0;
 
+	if (((struct emu_vcpu_be *)m->v->be)->replaying)
+		return ~0ull;
 	if (pv__stopping(m->v->vm)) {
 		uc_emu_stop(uc);
 		return ~0ull;
@@ -214,6 +221,8 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t valu
 {
 	struct emu_mmio *m = user;
 
+	if (((struct emu_vcpu_be *)m->v->be)->replaying)
+		return;
 	if (pv__stopping(m->v->vm)) {
 		uc_emu_stop(uc);
 		return;
@@ -315,8 +324,10 @@ static int map_mmio(struct pv_vcpu *v)
  * Unicorn reports an invalid access with RIP at the start of the translation
  * block.  To name the faulting instruction, replay from there under a code
  * hook that records each instruction's address until the access fails
- * again.  The VM is ending, so repeated side effects do not matter; the
- * replay is bounded.
+ * again.  The VM is ending, so repeated stores to its own RAM do not
+ * matter, but port I/O, MMIO and hypercalls are not repeated: their hooks
+ * do nothing while `replaying` (reads give all ones).  The replay is
+ * bounded.
  */
 static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
@@ -340,8 +351,10 @@ static uint64_t exact_rip(struct pv_vcpu *v, uint64_t rip)
 	be->bad_access = false;
 	be->steps = 0;
 	be->last_pc = rip;
+	be->replaying = true;
 	if (uc_emu_start(be->uc, rip, 0, 0, 0) != UC_ERR_OK && be->bad_access && be->bad_addr == addr)
 		rip = be->last_pc;
+	be->replaying = false;
 	uc_hook_del(be->uc, h);
 	be->bad_access = true;
 	be->bad_addr = addr;

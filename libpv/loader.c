@@ -123,7 +123,13 @@ int pv_vm_load_elf(struct pv_vm *vm, const char *path)
 		pv__set_error(vm, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		pv__set_error(vm, "%s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		close(fd);
 		pv__set_error(vm, "%s: not a regular file", path);

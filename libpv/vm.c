@@ -14,7 +14,9 @@
 static atomic_uint next_domid = 1;
 
 /* ---- the domain registry: every live VM, so domains can find each other ---- */
-static pthread_rwlock_t domains_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Writers first: a guest's stream of grant copies (readers) must not starve
+ * another VM's creation or destruction.  No thread takes it twice. */
+static pthread_rwlock_t domains_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct pv_vm *domains;
 
 void pv__domains_rdlock(void)
@@ -246,7 +248,16 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 			goto fail;
 		}
 	}
-	vm->domid = atomic_fetch_add(&next_domid, 1);
+	/* Domain ids are never reused (a stale grant must not name a new VM)
+	 * and must fit the ABI's 16-bit fields below PV_DOMID_SELF. */
+	vm->domid = atomic_load(&next_domid);
+	do {
+		if (vm->domid >= PV_DOMID_SELF) {
+			vm->domid = 0;
+			r = create_error(-ENOSPC, "domain ids exhausted: %u VMs per process", PV_DOMID_SELF - 1);
+			goto fail;
+		}
+	} while (!atomic_compare_exchange_weak(&next_domid, &vm->domid, vm->domid + 1));
 	pthread_rwlock_wrlock(&domains_lock);
 	vm->next = domains;
 	domains = vm;
@@ -498,6 +509,8 @@ long pv__vm_block(struct pv_vcpu *v, uint64_t timeout_ns)
 	long ret = 0;
 	uint64_t seen;
 
+	if (timeout_ns >= PV_BLOCK_FOREVER_NS)
+		timeout_ns = 0; /* beyond any clock: no timeout (and no overflow below) */
 	if (timeout_ns) {
 		uint64_t t = pv__now_ns() + timeout_ns;
 

@@ -74,11 +74,12 @@
 #define PV_HC_TIME           4  /* () -> monotonic nanoseconds since the VM was created */
 #define PV_HC_YIELD          5  /* () -> 0; gives the host CPU to another thread */
 #define PV_HC_BLOCK          6  /* (timeout_ns, watch, value) -> 0 when an event is pending, PV_ETIMEDOUT;
-				  * timeout 0 = none.  If watch != 0 (a 4-byte aligned gpa), return 0 at
+				  * timeout 0 (or >= 2^62 ns) = none.  If watch != 0 (a 4-byte aligned gpa), return 0 at
 				  * once when the u32 there differs from value after a full barrier on
 				  * the monitor's side: a futex-style check that closes the race between
 				  * a guest's last look at a ring and its sleep, even when the guest's own
 				  * fences are dropped (emulation backend). */
+#define PV_BLOCK_FOREVER_NS (1ull << 62) /* PV_HC_BLOCK timeouts from here on mean "none" */
 #define PV_HC_VCPU_UP        7  /* (vcpu, rip, rsp, arg) -> 0; starts a secondary vCPU, RDI = arg, RSI = vcpu */
 #define PV_HC_FAULT          8  /* (vector, error_code, rip, cr2): the monitor's exception stubs; ends the VM */
 #define PV_HC_GRANT_SETUP    9  /* (table, nr_entries) -> 0: register the grant table (see below) */

@@ -55,7 +55,8 @@ struct pv_vm_config {
 /*
  * Create a VM (cfg) and store it in *out.  Returns 0, or -EINVAL for a bad
  * size or vCPU count, -E2BIG/-ENOMEM when the RAM cannot be had, -ENODEV when
- * the requested backend is unusable (pv_last_error() says why).
+ * the requested backend is unusable, -ENOSPC after PV_DOMID_SELF - 1 VMs in
+ * one process (domain ids are not reused) (pv_last_error() says why).
  */
 int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out);
 

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A guest that leans on the monitor (tests/guests/abuse.c): a fault does
+ * not repeat the guest's I/O, a near-infinite block timeout is no timeout,
+ * a grant-copy storm does not starve other VMs' creation, and a console
+ * flood into a stdout nobody reads does not keep pv_vm_stop from working.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pv/emu.h>
+
+#include "common.h"
+
+static unsigned int count(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Unicorn reports a bad access at the start of its block and the emu
+ * backend replays the block to find the instruction: the replay must not
+ * run the console hypercall before it again. */
+static void fault_after_hypercall(enum pv_backend b)
+{
+	struct run r;
+	struct run_opts o = { .cmdline = "replay" };
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, TEST_GUEST("abuse"), &o, &r);
+	cr_assert_lt(r.r, 0, "the guest was to fault\n%s", r.out);
+	cr_assert(strstr(r.err, "access outside guest RAM: read"), "%s", r.err);
+	cr_assert_eq(count(r.out, "SIDE-EFFECT\n"), 1, "console hypercall ran %u times\n%s",
+		     count(r.out, "SIDE-EFFECT\n"), r.out);
+	cr_assert_eq(r.st.hypercalls[PV_HC_CONSOLE_WRITE], 1);
+}
+
+Test(abuse, fault_does_not_repeat_hypercall_emu) { fault_after_hypercall(PV_BACKEND_EMU); }
+Test(abuse, fault_does_not_repeat_hypercall_kvm) { fault_after_hypercall(PV_BACKEND_KVM); }
+
+/* pv_block(2^64 - 6 ns) used to wrap the deadline and time out at once. */
+static void block_forever(enum pv_backend b)
+{
+	struct run r;
+	struct run_opts o = { .cmdline = "blockwrap" };
+
+	REQUIRE_BACKEND(b);
+	run_guest(b, TEST_GUEST("abuse"), &o, &r);
+	cr_assert(strstr(r.err, "deadlock"), "expected the deadlock fault, got r=%d '%s'\n%s", r.r, r.err, r.out);
+	cr_assert_null(strstr(r.out, "block returned"), "%s", r.out);
+}
+
+Test(abuse, huge_block_timeout_is_no_timeout_emu, .timeout = 30) { block_forever(PV_BACKEND_EMU); }
+Test(abuse, huge_block_timeout_is_no_timeout_kvm, .timeout = 30) { block_forever(PV_BACKEND_KVM); }
+
+/* ---- VMs that run in a thread while the test does something else ---- */
+
+struct bg {
+	struct pv_vm *vm;
+	pthread_t t;
+	int r, status;
+};
+
+static void *bg_run(void *arg)
+{
+	struct bg *g = arg;
+
+	g->r = pv_vm_run(g->vm, &g->status);
+	return NULL;
+}
+
+static void bg_start(struct bg *g, enum pv_backend b, const char *cmdline, unsigned int vcpus)
+{
+	struct pv_vm_config cfg = { .ram_size = 16u << 20, .vcpus = vcpus, .backend = b, .cmdline = cmdline };
+
+	pv_emu_register();
+	cr_assert_eq(pv_vm_create(&cfg, &g->vm), 0, "%s", pv_last_error());
+	cr_assert_eq(pv_vm_load_elf(g->vm, TEST_GUEST("abuse")), 0, "%s", pv_vm_error(g->vm));
+	cr_assert_eq(pthread_create(&g->t, NULL, bg_run, g), 0);
+}
+
+static void bg_stop(struct bg *g)
+{
+	pv_vm_stop(g->vm);
+	pthread_join(g->t, NULL); /* a vCPU that never stops fails by the test's timeout */
+	cr_expect_eq(g->r, -EINTR, "pv_vm_run: %d %s", g->r, pv_vm_error(g->vm));
+	pv_vm_destroy(g->vm);
+}
+
+/* Four vCPUs copying 16 MiB per hypercall hold the domain registry's read
+ * lock nearly all the time; creating and destroying other VMs must still
+ * get through (the registry lock prefers writers). */
+Test(abuse, grant_copy_storm_does_not_starve_vm_creation, .timeout = 60)
+{
+	struct timespec warm = { 0, 200000000 };
+	struct bg storm;
+
+	REQUIRE_BACKEND(PV_BACKEND_EMU);
+	bg_start(&storm, PV_BACKEND_EMU, "copystorm", 4);
+	nanosleep(&warm, NULL);
+	for (int i = 0; i < 5; i++) {
+		struct pv_vm_config cfg = { .ram_size = 4u << 20, .backend = PV_BACKEND_EMU };
+		struct pv_vm *vm;
+
+		cr_assert_eq(pv_vm_create(&cfg, &vm), 0, "%s", pv_last_error());
+		pv_vm_destroy(vm);
+	}
+	bg_stop(&storm);
+}
+
+/* The console goes to stdout, here a pipe nobody reads: once it is full,
+ * the guest's console write waits, and pv_vm_stop must still end the VM. */
+static void stuck_stdout(enum pv_backend b)
+{
+	struct timespec flood = { 0, 300000000 };
+	int p[2], saved;
+	struct bg spam;
+
+	REQUIRE_BACKEND(b);
+	fflush(stdout);
+	cr_assert_eq(pipe(p), 0);
+	saved = dup(STDOUT_FILENO);
+	cr_assert_geq(saved, 0);
+	cr_assert_geq(dup2(p[1], STDOUT_FILENO), 0);
+	bg_start(&spam, b, "spam", 1);
+	nanosleep(&flood, NULL); /* 64 KiB of pipe fill in far less */
+	bg_stop(&spam);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(abuse, console_flood_into_full_pipe_stops_emu, .timeout = 30) { stuck_stdout(PV_BACKEND_EMU); }
+Test(abuse, console_flood_into_full_pipe_stops_kvm, .timeout = 30) { stuck_stdout(PV_BACKEND_KVM); }
