@@ -41,6 +41,7 @@ struct emu_vcpu_be {
 	/* An exception seen by the interrupt hook. */
 	bool intr;
 	uint32_t intno;
+	uint64_t intr_rip;       /* where the exception hit, when a hook knows (else 0) */
 	/* REP INS chunking (ins_new_exit). */
 	uint64_t ins_left, ins_rcx, ins_rdi;
 	uint32_t ins_port;
@@ -184,6 +185,21 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	uc_emu_stop(uc);
 }
 
+/* SYSCALL with EFER.SCE clear raises #UD on hardware and KVM; Unicorn runs it
+ * as a no-op.  Report the #UD at the instruction. */
+static void hook_syscall(uc_engine *uc, void *user)
+{
+	struct pv_vcpu *v = user;
+	struct emu_vcpu_be *be = v->be;
+
+	if (!be->intr) {
+		be->intr = true;
+		be->intno = 6;
+		be->intr_rip = reg(uc, UC_X86_REG_RIP);
+	}
+	uc_emu_stop(uc);
+}
+
 static bool hook_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
 	struct pv_vcpu *v = user;
@@ -257,6 +273,7 @@ static int emu_vcpu_init(struct pv_vcpu *v)
 		return uc_fail(vm, "uc_mem_map_ptr", e);
 	if ((e = uc_hook_add(be->uc, &h, UC_HOOK_INSN, (void *)hook_out, v, 1, 0, UC_X86_INS_OUT)) ||
 	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INSN, (void *)hook_in, v, 1, 0, UC_X86_INS_IN)) ||
+	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, v, 1, 0, UC_X86_INS_SYSCALL)) ||
 	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v, 1, 0)) ||
 	    (e = uc_hook_add(be->uc, &h, UC_HOOK_MEM_INVALID, (void *)hook_invalid, v, 1, 0)))
 		return uc_fail(vm, "uc_hook_add", e);
@@ -367,7 +384,7 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 	struct emu_vcpu_be *be = v->be;
 
 	if (be->intr) {
-		pv__exception(v, be->intno, 0, rip, 0);
+		pv__exception(v, be->intno, 0, be->intr_rip ? be->intr_rip : rip, 0);
 		return;
 	}
 	switch (e) {

@@ -2,7 +2,7 @@
 /*
  * fault: does something illegal; the monitor must report it and exit
  * non-zero.  The command line picks what: ud2 (default), null, outside
- * (read past the end of RAM), div0, int3.
+ * (read past the end of RAM), div0, int3, syscall (#UD: EFER.SCE is off).
  */
 #include <pv/guest.h>
 
@@ -27,6 +27,9 @@ int pv_main(const struct pv_boot_info *bi)
 		(void)x;
 	} else if (!strcmp(how, "int3")) {
 		__asm__ __volatile__("int3");
+	} else if (!strcmp(how, "syscall")) {
+		/* mid-block: the #UD must name the syscall, not the block start */
+		__asm__ __volatile__("mov $60, %%eax\n\tsyscall" : : : "rax", "rcx", "r11", "memory");
 	} else {
 		__asm__ __volatile__("ud2");
 	}
