@@ -256,6 +256,23 @@ static void blkrun_init(struct blkrun *br, const struct image *im, const char *c
 	br->cmdline = cmdline;
 }
 
+/* blkrun_init and run_blk, the disk behind a loop device of `loop`-byte
+ * logical blocks when loop != 0 (see maybe_loop). */
+static void run_disk(enum pv_backend be, struct blkrun *br, struct image *im, const char *cmdline,
+		     unsigned int loop)
+{
+	char dev[32];
+	int lfd = maybe_loop(im, loop, dev, sizeof(dev));
+
+	blkrun_init(br, im, cmdline);
+	if (lfd >= 0)
+		br->cfg.path = dev;
+	run_blk(be, br);
+	br->cfg.path = im->path; /* dev goes out of scope */
+	if (lfd >= 0)
+		close(lfd);
+}
+
 static void assert_ran(const struct blkrun *br)
 {
 	cr_assert_eq(br->r, 0, "run: %d %s\n%s", br->r, br->err, br->out);
@@ -303,19 +320,12 @@ static void random_rw(enum pv_backend be, unsigned int loop)
 	static struct blkrun br;
 	struct image im;
 	bool kvm = be == PV_BACKEND_KVM;
-	char dev[32];
-	int n, lfd;
+	int n;
 
 	REQUIRE_BACKEND(be);
 	image_create(&im, kvm ? 4 * MB : 8 * MB, 1);
-	lfd = maybe_loop(&im, loop, dev, sizeof(dev));
 	/* kvm: few, small requests; emu: more and one 1 MiB request */
-	blkrun_init(&br, &im, kvm ? "rw 7 6" : "rw 7 1024");
-	if (loop)
-		br.cfg.path = dev;
-	run_blk(be, &br);
-	if (lfd >= 0)
-		close(lfd);
+	run_disk(be, &br, &im, kvm ? "rw 7 6" : "rw 7 1024", loop);
 	assert_ran(&br);
 	cr_assert(strstr(br.out, kvm ? "capacity=8192 " : "capacity=16384 "), "%s", br.out);
 	n = apply_writes(&im, br.out);
@@ -341,18 +351,10 @@ static void every_op(enum pv_backend be, unsigned int loop)
 	static struct blkrun br;
 	struct image im;
 	const char *o;
-	char dev[32];
-	int lfd;
 
 	REQUIRE_BACKEND(be);
 	image_create(&im, 2 * MB, 2);
-	lfd = maybe_loop(&im, loop, dev, sizeof(dev));
-	blkrun_init(&br, &im, "ops 1");
-	if (loop)
-		br.cfg.path = dev;
-	run_blk(be, &br);
-	if (lfd >= 0)
-		close(lfd);
+	run_disk(be, &br, &im, "ops 1", loop);
 	assert_ran(&br);
 	o = br.out;
 	EXPECT(o, "write", PVBLK_S_OK);
