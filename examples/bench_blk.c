@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pv/ata.h>
 #include <pv/blk.h>
 
-#include "ata.h"
 #include "bench.h"
 #include "bench_plot.h"
 
@@ -320,8 +320,8 @@ static int guest_run(enum pv_backend b, const char *path, const char *door, cons
 	struct pv_blkback_config bc = { .path = path, .poll_ns = 200000 };
 	struct guest_run g = { .r = 0 };
 	struct pv_blkback *blk = NULL;
+	struct pv_ata_config ac = { .path = path };
 	struct pv_ata *ata = NULL;
-	struct pv_disk disk = { .fd = -1, .fd_buffered = -1 };
 	char cmd[128], elf[512];
 	unsigned long long n = 0, errs = 0;
 	pthread_t t;
@@ -343,11 +343,8 @@ static int guest_run(enum pv_backend b, const char *path, const char *door, cons
 		r = pv_vm_add_pio(g.vm, "marker", MARKER, 4, marker, &g);
 	if (r == 0 && !strcmp(door, "pv"))
 		r = pv_blkback_attach(g.vm, &bc, &blk);
-	if (r == 0 && !strcmp(door, "emulated")) {
-		r = pv_disk_open(&disk, path, false, false);
-		if (r == 0)
-			r = pv_ata_attach(g.vm, &disk, &ata);
-	}
+	if (r == 0 && !strcmp(door, "emulated"))
+		r = pv_ata_attach(g.vm, &ac, &ata);
 	if (r < 0) {
 		fprintf(stderr, "pvbench: %s door: %s\n", door, r == -ENOSYS ? "not available" : strerror(-r));
 		goto out;
@@ -387,11 +384,7 @@ static int guest_run(enum pv_backend b, const char *path, const char *door, cons
 	res->have_stats = true;
 	r = 0;
 out:
-	pv_blkback_detach(blk);
-	pv_ata_detach(ata);
-	if (disk.fd_buffered >= 0)
-		pv_disk_close(&disk);
-	pv_vm_destroy(g.vm);
+	pv_vm_destroy(g.vm); /* and its disk */
 	return r;
 }
 

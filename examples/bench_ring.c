@@ -193,8 +193,7 @@ static int pingpong(enum pv_backend b, unsigned long long n, bool poll, struct r
 		return -1;
 	}
 	r = run_vms(rs, 1, row->workload);
-	echo_stop(e);
-	echo_get_stats(e, &es);
+	echo_get_stats(e, &es); /* the run has ended: the backend has stopped */
 	if (r == 0 && (sscanf(c.buf, "pingpong ok messages=%llu", &got) != 1 || got != n || !es.phase.done)) {
 		fprintf(stderr, "pvbench: %s: unexpected guest output: %s", row->workload, c.buf);
 		r = -1;
@@ -208,7 +207,6 @@ static int pingpong(enum pv_backend b, unsigned long long n, bool poll, struct r
 		row->st = es.phase.st;
 		row->ns = es.phase.ns;
 	}
-	echo_free(e);
 	pv_vm_destroy(rs[0].vm);
 	return r;
 }
@@ -251,8 +249,7 @@ static int vm2vm(enum pv_backend b, unsigned long long n, struct row *row)
 		row->ns = pa.ns;
 	}
 	pv_vm_destroy(rs[1].vm);
-	pv_vm_destroy(rs[0].vm);
-	echo_pair_free(pair);
+	pv_vm_destroy(rs[0].vm); /* and the pair device */
 	return r;
 }
 

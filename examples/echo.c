@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <pv/ring.h>
+#include <pv/abi/ring.h>
+#include <pv/device.h>
 #include <ring_host.h>
 
 #include "echo.h"
@@ -306,6 +307,15 @@ static int echo_pio(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, 
 	return 0;
 }
 
+static void echo_stop(void *dev);
+static void echo_destroy(void *dev);
+
+static const struct pv_device_ops echo_ops = {
+	.name = "echo",
+	.stop = echo_stop,
+	.destroy = echo_destroy,
+};
+
 int echo_attach(struct pv_vm *vm, const struct echo_opts *opts, struct echo **out)
 {
 	static const struct echo_opts defaults = { .poll = true };
@@ -320,7 +330,7 @@ int echo_attach(struct pv_vm *vm, const struct echo_opts *opts, struct echo **ou
 		return -ENOMEM;
 	e->vm = vm;
 	e->base = o->pio_base ? o->pio_base : ECHO_PIO_BASE;
-	e->heavy = !strcmp(pv_vm_backend(vm), "emu");
+	e->heavy = !pv_vm_guest_fences(vm);
 	e->poll = o->poll;
 	e->poll_ns = o->poll_ns ? o->poll_ns : e->heavy ? ECHO_POLL_NS_EMU : ECHO_POLL_NS_KVM;
 	e->budget = o->budget ? o->budget : ECHO_DEFAULT_BUDGET;
@@ -344,11 +354,15 @@ int echo_attach(struct pv_vm *vm, const struct echo_opts *opts, struct echo **ou
 		r = e->port;
 		goto fail;
 	}
-	r = pv_vm_add_pio(vm, "echo", e->base, 16, echo_pio, e);
+	r = pv_vm_add_device(vm, &echo_ops, e);
 	if (r < 0) {
 		pv_evtchn_close(vm, (unsigned int)e->port);
 		goto fail;
 	}
+	/* From here on the VM owns e. */
+	r = pv_vm_add_pio(vm, "echo", e->base, 16, echo_pio, e);
+	if (r < 0)
+		return r;
 	*out = e;
 	return 0;
 fail:
@@ -359,12 +373,12 @@ fail:
 	return r;
 }
 
-void echo_stop(struct echo *e)
+/* The VM has stopped: join the thread (it releases the grant). */
+static void echo_stop(void *dev)
 {
+	struct echo *e = dev;
 	bool join;
 
-	if (!e)
-		return;
 	pthread_mutex_lock(&e->lock);
 	atomic_store(&e->stopping, true);
 	join = e->started;
@@ -392,10 +406,10 @@ void echo_get_stats(struct echo *e, struct echo_stats *st)
 	pthread_mutex_unlock(&e->lock);
 }
 
-void echo_free(struct echo *e)
+static void echo_destroy(void *dev)
 {
-	if (!e)
-		return;
+	struct echo *e = dev;
+
 	echo_stop(e);
 	close(e->kickfd);
 	pthread_mutex_destroy(&e->lock);
@@ -414,6 +428,21 @@ struct pair_end {
 struct echo_pair {
 	struct pair_end end[2];
 	atomic_uint port, ref;
+	atomic_uint refs;          /* VMs that still own the pair */
+};
+
+/* Each VM owns its end; the pair goes with the last one. */
+static void pair_destroy(void *dev)
+{
+	struct pair_end *me = dev;
+
+	if (atomic_fetch_sub(&me->p->refs, 1) == 1)
+		free(me->p);
+}
+
+static const struct pv_device_ops pair_ops = {
+	.name = "echo-pair",
+	.destroy = pair_destroy,
 };
 
 static int pair_pio(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
@@ -469,15 +498,24 @@ int echo_pair_attach(struct pv_vm *a, struct pv_vm *b, struct echo_pair **out)
 		return -ENOMEM;
 	atomic_init(&p->port, 0);
 	atomic_init(&p->ref, 0);
+	atomic_init(&p->refs, 2);
 	for (unsigned int i = 0; i < 2; i++)
 		p->end[i] = (struct pair_end){ .p = p, .vm = i ? b : a, .idx = i };
+	r = pv_vm_add_device(a, &pair_ops, &p->end[0]);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	r = pv_vm_add_device(b, &pair_ops, &p->end[1]);
+	if (r < 0) {
+		pair_destroy(&p->end[1]); /* a owns the rest */
+		return r;
+	}
 	r = pv_vm_add_pio(a, "echo-pair", ECHO_PAIR_BASE, 16, pair_pio, &p->end[0]);
 	if (r == 0)
 		r = pv_vm_add_pio(b, "echo-pair", ECHO_PAIR_BASE, 16, pair_pio, &p->end[1]);
-	if (r < 0) {
-		free(p); /* a device registered on a stays until a is destroyed: destroy it first */
+	if (r < 0)
 		return r;
-	}
 	*out = p;
 	return 0;
 }
@@ -485,9 +523,4 @@ int echo_pair_attach(struct pv_vm *a, struct pv_vm *b, struct echo_pair **out)
 void echo_pair_phase(const struct echo_pair *p, unsigned int which, struct echo_phase *ph)
 {
 	*ph = p->end[which ? 1 : 0].pc.ph;
-}
-
-void echo_pair_free(struct echo_pair *p)
-{
-	free(p);
 }

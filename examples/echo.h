@@ -48,9 +48,11 @@
  *                        the peer; read: that reference
  *  +12 ECHO_PAIR_MARK    as ECHO_REG_MARK, per VM
  *
- * Lifetime: attach after pv_vm_load_elf and before pv_vm_run; after
- * pv_vm_run returns call echo_stop (joins the thread, releases the grant),
- * read the statistics, then echo_free, then pv_vm_destroy.
+ * Lifetime (<pv/device.h>): attach after pv_vm_load_elf and before
+ * pv_vm_run; the VM owns both devices.  When the run ends the backend's
+ * thread is joined and its grant released; read the statistics, then
+ * pv_vm_destroy frees the device.  The pair device is owned by both VMs and
+ * freed with the second one destroyed.
  */
 #ifndef PV_EXAMPLES_ECHO_H
 #define PV_EXAMPLES_ECHO_H
@@ -93,20 +95,17 @@ struct echo_stats {
 struct echo;
 
 /* Register the config device and a monitor event channel on vm (opts may
- * be NULL).  Returns 0 and *out, or a negative errno. */
+ * be NULL).  Returns 0 and *out (valid until pv_vm_destroy), or a negative
+ * errno. */
 int echo_attach(struct pv_vm *vm, const struct echo_opts *opts, struct echo **out);
-/* Stop the backend thread (if running) and release the grant.  Idempotent. */
-void echo_stop(struct echo *e);
 void echo_get_stats(struct echo *e, struct echo_stats *st);
-/* echo_stop, then free.  NULL is ignored. */
-void echo_free(struct echo *e);
 
 struct echo_pair;
 
-/* Register the pair device on a (the granting side, "A") and b. */
+/* Register the pair device on a (the granting side, "A") and b; *out is
+ * valid until both VMs are destroyed. */
 int echo_pair_attach(struct pv_vm *a, struct pv_vm *b, struct echo_pair **out);
 /* The phase VM `which` (0: a, 1: b) marked. */
 void echo_pair_phase(const struct echo_pair *p, unsigned int which, struct echo_phase *ph);
-void echo_pair_free(struct echo_pair *p);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest driver for the emulated ATA PIO disk: see <pv/ata_guest.h>. */
-#include <pv/io.h>
-#include <pv/ata_guest.h>
-#include <pv/guest.h>
+/* Guest driver for the emulated ATA PIO disk: see <pv/guest/ata.h>. */
+#include <pv/guest/io.h>
+#include <pv/guest/ata.h>
+#include <pv/guest/sdk.h>
 
 /* Command block register offsets from d->io */
 #define R_DATA    0

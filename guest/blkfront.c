@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The PV block frontend of the guest SDK. */
-#include <pv/blkfront.h>
-#include <pv/gnttab.h>
-#include <pv/guest.h>
+#include <pv/guest/blkfront.h>
+#include <pv/guest/gnttab.h>
+#include <pv/guest/sdk.h>
 
 static struct pvblk_ctrl ctrl __attribute__((aligned(4096)));
 static unsigned int ctrl_gref;

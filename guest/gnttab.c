@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include <pv/gnttab.h>
-#include <pv/guest.h>
+#include <pv/guest/gnttab.h>
+#include <pv/guest/sdk.h>
 
 #define NR_GRANTS 256
 

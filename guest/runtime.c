@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The guest SDK runtime: start-up, console, and the little libc a kernel needs. */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 const struct pv_boot_info *pv_boot;
 

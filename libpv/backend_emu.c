@@ -516,6 +516,7 @@ static uint32_t emu_tsc_khz(struct pv_vm *vm)
 
 static const struct pv_backend_ops emu_ops = {
 	.name = "emu",
+	.flags = PV_BACKEND_DROPS_FENCES,
 	.probe = emu_probe,
 	.vm_init = emu_vm_init,
 	.vm_fini = emu_vm_fini,

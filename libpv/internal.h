@@ -19,9 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pv/device.h"
 #include "pv/pv.h"
 
-/* ---- guest-physical layout below PV_GUEST_LOAD_MIN (see <pv/abi.h>) ---- */
+/* ---- guest-physical layout below PV_GUEST_LOAD_MIN (see <pv/abi/core.h>) ---- */
 #define PV_GDT_ADDR      0x1000ull  /* null, code 0x08, data 0x10, TSS 0x18 (16 bytes) */
 #define PV_TSS_ADDR      0x1100ull
 #define PV_IDT_ADDR      0x2000ull  /* 256 gates */
@@ -112,8 +113,14 @@ struct pv_vm {
 	unsigned int domid;
 	unsigned int nr_vcpus;
 	struct pv_vcpu *vcpus;
-	struct pv_dev devs[PV_STATS_MAX_DEVS];
+	struct pv_dev devs[PV_STATS_MAX_DEVS];  /* port and MMIO regions */
 	unsigned int nr_devs;
+	struct {
+		const struct pv_device_ops *ops;
+		void *dev;
+	} models[PV_VM_MAX_DEVICES];           /* device models, in creation order */
+	unsigned int nr_models;
+	bool models_stopped;                   /* stop has run for every model */
 	char cmdline[PV_CMDLINE_MAX];
 	void (*console)(void *opaque, const char *buf, size_t len);
 	void *console_opaque;
@@ -142,6 +149,7 @@ struct pv_vm {
 /* Execution backend: one small ops table, chosen per VM. */
 struct pv_backend_ops {
 	const char *name;
+	unsigned int flags;                    /* PV_BACKEND_* below */
 	int (*probe)(char *why, size_t n);     /* 0 if usable, else -ENODEV + reason */
 	int (*vm_init)(struct pv_vm *vm);      /* RAM exists; vCPUs not yet */
 	void (*vm_fini)(struct pv_vm *vm);
@@ -160,6 +168,10 @@ struct pv_backend_ops {
 	/* The guest's TSC frequency in kHz, 0 if unknown (may be NULL). */
 	uint32_t (*tsc_khz)(struct pv_vm *vm);
 };
+
+/* The guest's fences and locked instructions do not order or lock against
+ * host threads (pv_vm_guest_fences() answers false). */
+#define PV_BACKEND_DROPS_FENCES 1u
 
 /* Register the emulation backend (libpv-emu calls this). */
 void pv__register_emu(const struct pv_backend_ops *ops);

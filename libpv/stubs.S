@@ -7,7 +7,7 @@
  * exception with one PV_HC_FAULT hypercall.  Vectors >= 32 share one stub
  * that reports vector 256.  Position-independent: only relative jumps.
  */
-#include "pv/abi.h"
+#include "pv/abi/core.h"
 
 	.section .rodata
 	.balign 16

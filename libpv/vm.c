@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VMs: creation, RAM, devices, vCPU threads, and how a run ends. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ const char *pv_last_error(void)
 
 const char *pv_vm_error(const struct pv_vm *vm)
 {
-	return vm->err;
+	return vm ? vm->err : "no VM";
 }
 
 void pv__set_error(struct pv_vm *vm, const char *fmt, ...)
@@ -77,33 +78,40 @@ static int create_error(int err, const char *fmt, ...)
 
 const char *pv_vm_backend(const struct pv_vm *vm)
 {
-	return vm->ops->name;
+	return vm ? vm->ops->name : "";
+}
+
+bool pv_vm_guest_fences(const struct pv_vm *vm)
+{
+	return vm && !(vm->ops->flags & PV_BACKEND_DROPS_FENCES);
 }
 
 unsigned int pv_vm_domid(const struct pv_vm *vm)
 {
-	return vm->domid;
+	return vm ? vm->domid : 0;
 }
 
 unsigned int pv_vm_vcpus(const struct pv_vm *vm)
 {
-	return vm->nr_vcpus;
+	return vm ? vm->nr_vcpus : 0;
 }
 
 unsigned int pv_vcpu_id(const struct pv_vcpu *vcpu)
 {
-	return vcpu->id;
+	return vcpu ? vcpu->id : UINT_MAX;
 }
 
 void *pv_vm_ram(struct pv_vm *vm, uint64_t *size)
 {
 	if (size)
-		*size = vm->ram_size;
-	return vm->ram;
+		*size = vm ? vm->ram_size : 0;
+	return vm ? vm->ram : NULL;
 }
 
 void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len)
 {
+	if (!vm)
+		return NULL;
 	if (len == 0)
 		len = 1;
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
@@ -269,10 +277,57 @@ fail:
 	return r;
 }
 
+/* ---- device models: started with the run, stopped before RAM goes ---- */
+
+int pv_vm_add_device(struct pv_vm *vm, const struct pv_device_ops *ops, void *dev)
+{
+	if (!vm || !ops || !dev)
+		return -EINVAL;
+	if (vm->state != PV_VM_NEW)
+		return -EBUSY;
+	if (vm->nr_models == PV_VM_MAX_DEVICES)
+		return -ENOSPC;
+	vm->models[vm->nr_models].ops = ops;
+	vm->models[vm->nr_models].dev = dev;
+	vm->nr_models++;
+	return 0;
+}
+
+static int start_devices(struct pv_vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_models; i++) {
+		const struct pv_device_ops *ops = vm->models[i].ops;
+		int r = ops->start ? ops->start(vm->models[i].dev) : 0;
+
+		if (r < 0) {
+			pv__set_error(vm, "device %s cannot start: %s", ops->name, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Once per VM, every model, started or not, in reverse creation order. */
+static void stop_devices(struct pv_vm *vm)
+{
+	if (vm->models_stopped)
+		return;
+	vm->models_stopped = true;
+	for (unsigned int i = vm->nr_models; i-- > 0;)
+		if (vm->models[i].ops->stop)
+			vm->models[i].ops->stop(vm->models[i].dev);
+}
+
 void pv_vm_destroy(struct pv_vm *vm)
 {
 	if (!vm)
 		return;
+	/* Devices first: their threads use guest RAM, grants and event channels. */
+	stop_devices(vm);
+	for (unsigned int i = vm->nr_models; i-- > 0;)
+		if (vm->models[i].ops->destroy)
+			vm->models[i].ops->destroy(vm->models[i].dev);
+	vm->nr_models = 0;
 	/* Out of the registry first: once we hold the write lock, no other
 	 * domain is in the middle of a grant copy or an event send to us. */
 	pthread_rwlock_wrlock(&domains_lock);
@@ -627,6 +682,15 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 		return r;
 	}
 	vm->state = PV_VM_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	r = start_devices(vm);
+	pthread_mutex_lock(&vm->lock);
+	if (r < 0) {
+		vm->state = PV_VM_DONE;
+		pthread_mutex_unlock(&vm->lock);
+		stop_devices(vm);
+		return r;
+	}
 	vm->vcpus[0].up = true;
 	vm->running = 1;
 	pthread_mutex_unlock(&vm->lock);
@@ -645,6 +709,7 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].joinable)
 			pthread_join(vm->vcpus[i].handle, NULL);
+	stop_devices(vm); /* no guest code runs any more: the devices end too */
 	pthread_mutex_lock(&vm->lock);
 	vm->state = PV_VM_DONE;
 	if (!atomic_load(&vm->stopping)) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Promela model of the notification protocol of <pv/ring.h> (one
+ * Promela model of the notification protocol of <pv/abi/ring.h> (one
  * direction), under x86-TSO: each side's stores go through its own FIFO
  * store buffer that drains to memory at any moment, and its loads see its
  * own buffered stores first.  Checked by tests/ring/spin_check.sh.

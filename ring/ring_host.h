@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Host-side helpers for libpv rings (see <pv/ring.h> for the protocol):
+ * Host-side helpers for libpv rings (see <pv/abi/ring.h> for the protocol):
  * the heavy barrier that stands in for an emulated guest's dropped fences,
  * and adaptive polling waits that spin for a while before arming the event
  * index and sleeping, so that a busy queue needs no notification at all.
@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include <pv/ring.h>
+#include <pv/abi/ring.h>
 
 /*
  * Prepare the heavy barrier: registers the process for

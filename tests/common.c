@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,5 +75,19 @@ void run_guest(enum pv_backend b, const char *elf, const struct run_opts *o, str
 		out->r = pv_vm_run(vm, &out->status);
 	snprintf(out->err, sizeof(out->err), "%s", pv_vm_error(vm));
 	pv_vm_stats(vm, -1, &out->st);
+	if (o->after)
+		o->after(vm, o->opaque);
 	pv_vm_destroy(vm);
+}
+
+unsigned int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	cr_assert_not_null(d, "/proc/self/fd");
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }

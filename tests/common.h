@@ -29,8 +29,11 @@ struct run_opts {
 	const char *cmdline;
 	uint64_t mem;        /* bytes; 0 = 16 MiB */
 	unsigned int vcpus;  /* 0 = 1 */
-	/* Called after load, before run (register devices); may be NULL. */
+	/* Called after load, before run (attach devices); may be NULL. */
 	int (*setup)(struct pv_vm *vm, void *opaque);
+	/* Called after the run, before the VM (and its devices) is destroyed:
+	 * read device statistics; may be NULL. */
+	void (*after)(struct pv_vm *vm, void *opaque);
 	void *opaque;
 };
 
@@ -46,6 +49,29 @@ bool backend_usable(enum pv_backend b, char *why, size_t n);
 	} while (0)
 
 const char *backend_name(enum pv_backend b);
+
+/*
+ * One test body, run once per backend: BACKEND_TEST(suite, name, opts...)
+ * { ... uses `b` ... } defines suite/name_emu and suite/name_kvm (Criterion
+ * options such as .timeout = 60 are passed to both); each skips with the
+ * reason where its backend is unusable.
+ */
+#define BACKEND_TEST(suite, name, ...)                                                      \
+	static void suite##__##name(enum pv_backend b);                                   \
+	Test(suite, name##_emu, ##__VA_ARGS__)                                              \
+	{                                                                                   \
+		REQUIRE_BACKEND(PV_BACKEND_EMU);                                            \
+		suite##__##name(PV_BACKEND_EMU);                                            \
+	}                                                                                   \
+	Test(suite, name##_kvm, ##__VA_ARGS__)                                              \
+	{                                                                                   \
+		REQUIRE_BACKEND(PV_BACKEND_KVM);                                            \
+		suite##__##name(PV_BACKEND_KVM);                                            \
+	}                                                                                   \
+	static void suite##__##name(enum pv_backend b)
+
+/* Open file descriptors of this process (a leak check around a VM's life). */
+unsigned int open_fds(void);
 
 /* Create a VM, load elf, run it; fills *out (out->r < 0 on any failure). */
 void run_guest(enum pv_backend b, const char *elf, const struct run_opts *o, struct run *out);

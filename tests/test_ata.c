@@ -14,7 +14,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "ata.h"
+#include <pv/ata.h>
+
+#include "../pvdrivers/blk/disk.h" /* PV_DISK_SECTOR */
 #include "common.h"
 
 #include "guests/ata_pattern.h"
@@ -23,7 +25,7 @@ struct disk_ctx {
 	char path[64];
 	int keep_fd;
 	uint64_t bytes;        /* size at creation */
-	struct pv_disk disk;
+	bool read_only;        /* for the next run */
 	struct pv_ata *ata;
 	struct pv_ata_stats st;
 	/* applied in setup, after the disk is open */
@@ -54,7 +56,8 @@ static void disk_remove(struct disk_ctx *c)
 static int setup(struct pv_vm *vm, void *opaque)
 {
 	struct disk_ctx *c = opaque;
-	int r = pv_ata_attach(vm, &c->disk, &c->ata);
+	struct pv_ata_config ac = { .path = c->path, .read_only = c->read_only };
+	int r = pv_ata_attach(vm, &ac, &c->ata);
 
 	if (r == 0 && c->truncate_to)
 		r = truncate(c->path, c->truncate_to) < 0 ? -errno : 0;
@@ -72,23 +75,28 @@ static int setup(struct pv_vm *vm, void *opaque)
 
 /* libpv/backend_emu.c: EMU_SLICE_US */
 
+/* The run has ended: read the device's counters before the VM frees it. */
+static void after(struct pv_vm *vm, void *opaque)
+{
+	struct disk_ctx *c = opaque;
+
+	(void)vm;
+	pv_ata_stats(c->ata, &c->st);
+}
+
 /* Run the ata guest with script on backend b against c's disk, once. */
 static void run_once(enum pv_backend b, struct disk_ctx *c, bool read_only, const char *script, struct run *out)
 {
-	struct run_opts o = { .cmdline = script, .setup = setup, .opaque = c };
+	struct run_opts o = { .cmdline = script, .setup = setup, .after = after, .opaque = c };
 
 	if (c->truncate_to) /* a previous run shrank it */
 		cr_assert_eq(ftruncate(c->keep_fd, (off_t)c->bytes), 0);
-	cr_assert_eq(pv_disk_open(&c->disk, c->path, read_only, false), 0, "open %s", c->path);
+	c->read_only = read_only;
 	c->ata = NULL;
+	memset(&c->st, 0, sizeof(c->st));
 	run_guest(b, TEST_GUEST("ata"), &o, out);
 	if (c->fsize_limit)
 		setrlimit(RLIMIT_FSIZE, &c->fsize_saved);
-	if (c->ata) {
-		pv_ata_stats(c->ata, &c->st);
-		pv_ata_detach(c->ata);
-	}
-	pv_disk_close(&c->disk);
 	cr_log_info("%s: \"%s\": %llu ms", backend_name(b), script, (unsigned long long)(out->st.run_ns / 1000000));
 }
 

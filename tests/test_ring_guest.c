@@ -90,19 +90,16 @@ static void run_vms(struct vmrun *vs, unsigned int n, bool pair)
 	for (unsigned int i = 0; i < n; i++) {
 		struct vmrun *v = &vs[i];
 
-		echo_stop(v->e); /* the VM has ended: stop the backend before the VM goes */
-		if (v->e)
+		if (v->e) /* the run has ended: the backend has stopped */
 			echo_get_stats(v->e, &v->es);
 		if (p)
 			echo_pair_phase(p, i, &v->ph);
 		snprintf(v->err, sizeof(v->err), "%s", pv_vm_error(v->vm));
 		pv_vm_stats(v->vm, -1, &v->st);
-		echo_free(v->e);
 		v->e = NULL;
-		pv_vm_destroy(v->vm);
+		pv_vm_destroy(v->vm); /* and its devices */
 		v->vm = NULL;
 	}
-	echo_pair_free(p);
 }
 
 static unsigned long field(const char *out, const char *name)

@@ -8,9 +8,9 @@
  * monitor sets the word, writes 0 to the marker port, and prints
  * "requests=N errors=E".
  */
-#include <pv/blkfront.h>
-#include <pv/gnttab.h>
-#include <pv/guest.h>
+#include <pv/guest/blkfront.h>
+#include <pv/guest/gnttab.h>
+#include <pv/guest/sdk.h>
 
 #define MARKER 0x6f0
 #define POOL (4u << 20)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* blkbench's emulated door: the same workloads through the ATA PIO driver. */
-#include <pv/ata_guest.h>
-#include <pv/guest.h>
+#include <pv/guest/ata.h>
+#include <pv/guest/sdk.h>
 
 int blkbench_run_ata(unsigned int op, unsigned int bs, int random, int flush, volatile unsigned int *stop_word,
 		     unsigned long long *done, unsigned long long *errors, void *buf,

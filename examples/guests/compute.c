@@ -4,7 +4,7 @@
  * counts primes below N (command line, default 20000) with a sieve and
  * prints the count and a checksum of the sieve.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 static unsigned char sieve[1 << 20];
 

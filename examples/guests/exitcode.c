@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* exitcode: exits with the status given on its command line (default 0). */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

@@ -4,7 +4,7 @@
  * non-zero.  The command line picks what: ud2 (default), null, outside
  * (read past the end of RAM), div0, int3, syscall (#UD: EFER.SCE is off).
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

@@ -5,7 +5,7 @@
  * the monitor before any dispatch) or PV_HC_PORT (PV_HC_VERSION).  Prints
  * "hcbench n=N bare_ns=T1 hc_ns=T2" (totals).  Command line: N (default 10000).
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 static inline unsigned long trap(unsigned short port)
 {

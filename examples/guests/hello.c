@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* hello: the smallest libpv guest. */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

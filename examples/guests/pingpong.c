@@ -29,10 +29,10 @@
  * of ~0.3 us, loads do not.  Prints one line "pingpong ok ..." and exits 0,
  * or says what went wrong and exits 1.
  */
-#include <pv/io.h>
-#include <pv/guest.h>
+#include <pv/guest/io.h>
+#include <pv/guest/sdk.h>
 
-#include <pv/ring.h>
+#include <pv/abi/ring.h>
 
 #include "../echo_abi.h"
 

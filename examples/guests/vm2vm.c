@@ -26,8 +26,8 @@
  * Each side marks its measured phase on the pair device and prints
  * "vm2vm a ok ..." or "vm2vm b ok ..."; exit status 0, or 1 on any mismatch.
  */
-#include <pv/io.h>
-#include <pv/guest.h>
+#include <pv/guest/io.h>
+#include <pv/guest/sdk.h>
 
 #include "../echo_abi.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The PV block backend: serves the protocol of pvdrivers/blk/pvblk.h from a
+ * The PV block backend: serves the protocol of <pv/abi/blk.h> from a
  * raw image or block device through io_uring, one thread and one ring per
  * queue.  Every request is copied out of the ring and validated (sector
  * range, segment count and sizes, grants and their rights) before use; a bad
@@ -44,25 +44,26 @@ struct pv_blkback_stats {
 
 /*
  * Attach a PV disk to vm (before pv_vm_run): registers PVBLK_PORT; the
- * guest connects through it.  Returns 0, or a negative errno (the file
- * cannot be opened: -ENOENT, -EACCES...; -EINVAL for a bad config).
+ * guest connects through it.  The VM owns the device (<pv/device.h>): its
+ * queue threads end when the run ends, and pv_vm_destroy frees it; the
+ * handle and its statistics stay valid until then.  cfg->path is not kept.
+ * Returns 0, or a negative errno (the file cannot be opened: -ENOENT,
+ * -EACCES...; -EINVAL for a NULL argument; -EEXIST when the port is taken;
+ * -EBUSY when the VM runs).
  */
 int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out);
 
-/* Stop the queue threads and release everything: after pv_vm_run, before
- * pv_vm_destroy (the threads use guest RAM until they are joined). */
-void pv_blkback_detach(struct pv_blkback *b);
-
-/* Counters summed over queues. */
+/* Counters summed over queues (zeros for a NULL b). */
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st);
 
-/* Counters of one queue; -ENOENT if the guest has not connected it. */
+/* Counters of one queue; -ENOENT if the guest has not connected it, -EINVAL
+ * for a NULL b. */
 int pv_blkback_queue_stats(struct pv_blkback *b, unsigned int queue, struct pv_blkback_stats *st);
 
-/* Number of queues the guest connected (0 before it connects). */
+/* Number of queues the guest connected (0 before it connects, 0 for NULL). */
 unsigned int pv_blkback_queues(struct pv_blkback *b);
 
-/* Whether the backing store is used with O_DIRECT. */
+/* Whether the backing store is used with O_DIRECT (false for NULL). */
 bool pv_blkback_direct(const struct pv_blkback *b);
 
 #ifdef __cplusplus

@@ -3,14 +3,15 @@
  * libpv host API: what a virtual machine monitor calls.
  *
  * A monitor creates a VM (pv_vm_create), loads a guest (pv_vm_load_elf),
- * registers its device models (pv_vm_add_pio, pv_vm_add_mmio), runs the
- * vCPUs until the guest exits (pv_vm_run), reads the exit statistics
- * (pv_vm_stats) and destroys the VM (pv_vm_destroy).  Every function that
+ * attaches devices (pv_blkback_attach, pv_ata_attach, or its own through
+ * <pv/device.h> and pv_vm_add_pio/pv_vm_add_mmio), runs the vCPUs until the
+ * guest exits (pv_vm_run), reads the exit statistics (pv_vm_stats) and
+ * destroys the VM (pv_vm_destroy), which destroys its devices.  Every function that
  * can fail returns 0 (or a count) on success and a negative errno value on
  * failure; none aborts on bad input.  Several VMs may live in one process;
  * each is isolated from the others.
  *
- * The guest side of the ABI is in <pv/abi.h>.
+ * The guest side of the ABI is in <pv/abi/core.h>.
  */
 #ifndef PV_PV_H
 #define PV_PV_H
@@ -19,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "abi.h"
+#include "abi/core.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,28 +95,39 @@ int pv_vm_run(struct pv_vm *vm, int *status);
 /* Ask a running VM to stop (from any thread, not from a signal handler). */
 void pv_vm_stop(struct pv_vm *vm);
 
-/* One line describing the VM's last failure, "" if none. */
+/* One line describing the VM's last failure, "" if none ("no VM" for NULL). */
 const char *pv_vm_error(const struct pv_vm *vm);
 
 /* The error of the last failed pv_vm_create() on this thread. */
 const char *pv_last_error(void);
 
-/* Backend in use: "kvm" or "emu". */
+/* Backend in use: "kvm" or "emu" ("" for NULL).  For display: a device
+ * model asks for the property it depends on (below), never the name. */
 const char *pv_vm_backend(const struct pv_vm *vm);
 
-/* Domain id: 1, 2, ... in creation order within the process. */
+/*
+ * Whether the guest's memory fences and locked instructions take effect
+ * against host threads: true on KVM; false on the emulation backend, which
+ * drops fences and does not make locked instructions atomic, so a device
+ * that shares a ring with such a guest uses a heavy barrier instead
+ * (ring/ring_host.h).  false for NULL.
+ */
+bool pv_vm_guest_fences(const struct pv_vm *vm);
+
+/* Domain id: 1, 2, ... in creation order within the process (0 for NULL). */
 unsigned int pv_vm_domid(const struct pv_vm *vm);
 
-/* Number of vCPUs the VM was created with. */
+/* Number of vCPUs the VM was created with (0 for NULL). */
 unsigned int pv_vm_vcpus(const struct pv_vm *vm);
 
-/* Host address of guest RAM and its size (*size may be NULL). */
+/* Host address of guest RAM and its size (*size may be NULL); NULL and
+ * size 0 for a NULL vm. */
 void *pv_vm_ram(struct pv_vm *vm, uint64_t *size);
 
 /*
  * The one checked conversion from guest-physical address to host pointer:
  * returns a pointer to [gpa, gpa + len) if it lies inside RAM without
- * wrap-around, NULL otherwise.  len 0 is treated as 1.
+ * wrap-around, NULL otherwise (and for a NULL vm).  len 0 is treated as 1.
  */
 void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len);
 
@@ -133,7 +145,7 @@ typedef int (*pv_io_fn)(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void 
 int pv_vm_add_pio(struct pv_vm *vm, const char *name, uint16_t port, uint16_t count, pv_io_fn fn, void *opaque);
 int pv_vm_add_mmio(struct pv_vm *vm, const char *name, pv_gpa_t gpa, uint64_t len, pv_io_fn fn, void *opaque);
 
-/* Id of the vCPU a handler runs on. */
+/* Id of the vCPU a handler runs on (UINT_MAX for NULL). */
 unsigned int pv_vcpu_id(const struct pv_vcpu *vcpu);
 
 /* Why the guest trapped to the hypervisor. */
@@ -196,7 +208,7 @@ int pv_stats_json(const struct pv_stats *st, char *buf, size_t size);
  */
 void pv_set_log(void (*fn)(const char *msg));
 
-/* ---- Event channels (see <pv/abi.h>) ---- */
+/* ---- Event channels (see <pv/abi/core.h>) ---- */
 
 /*
  * Allocate a port of vm bound to the monitor.  The guest signals it with a
@@ -224,7 +236,7 @@ int pv_evtchn_notify(struct pv_vm *vm, unsigned int port);
 /* Close a monitor port (its eventfd is closed). */
 int pv_evtchn_close(struct pv_vm *vm, unsigned int port);
 
-/* ---- Grants (see <pv/abi.h>) ---- */
+/* ---- Grants (see <pv/abi/core.h>) ---- */
 
 /*
  * Use grant `ref` of VM `granter` on behalf of domain `user` (0: the

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ata.h"
+#include <pv/ata.h>
+#include <pv/device.h>
+
+#include "disk.h"
 
 /* Status register */
 #define ST_BSY  0x80
@@ -42,7 +45,8 @@ enum xfer { X_NONE, X_READ, X_WRITE, X_IDENTIFY };
 
 struct pv_ata {
 	pthread_mutex_t lock;
-	struct pv_disk *disk;
+	struct pv_disk *disk;  /* &store */
+	struct pv_disk store;
 	uint64_t nsect_total;  /* capacity in sectors */
 	uint32_t cyls;         /* CHS geometry: cyls x HEADS x SPT */
 
@@ -554,53 +558,72 @@ static int ctl_fn(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data,
 	return 0;
 }
 
-int pv_ata_attach(struct pv_vm *vm, struct pv_disk *disk, struct pv_ata **out)
+static void ata_destroy(void *dev)
+{
+	struct pv_ata *a = dev;
+
+	pv_disk_close(&a->store);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+static const struct pv_device_ops ata_ops = {
+	.name = "ata",
+	.destroy = ata_destroy, /* no thread: nothing to stop */
+};
+
+int pv_ata_attach(struct pv_vm *vm, const struct pv_ata_config *cfg, struct pv_ata **out)
 {
 	struct pv_ata *a;
 	uint64_t cyls;
 	int r;
 
-	if (!vm || !disk || !out || disk->size < PV_DISK_SECTOR)
+	if (out)
+		*out = NULL;
+	if (!vm || !cfg || !cfg->path || !out)
 		return -EINVAL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
-	a->disk = disk;
-	a->nsect_total = disk->size / PV_DISK_SECTOR;
-	cyls = a->nsect_total / (HEADS * SPT);
-	a->cyls = (uint32_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
-	a->ctl = CTL_NIEN;
-	soft_reset(a);
-	a->error = 0x01;
-	*out = NULL;
-	r = pv_vm_add_pio(vm, "ata", PV_ATA_IO, 8, io_fn, a);
+	a->disk = &a->store;
+	r = pv_disk_open(a->disk, cfg->path, cfg->read_only, cfg->no_direct);
+	if (r == 0 && a->disk->size < PV_DISK_SECTOR) {
+		pv_disk_close(a->disk);
+		r = -EINVAL;
+	}
+	if (r == 0) {
+		r = pv_vm_add_device(vm, &ata_ops, a);
+		if (r < 0)
+			pv_disk_close(a->disk);
+	}
 	if (r < 0) {
 		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return r;
 	}
-	r = pv_vm_add_pio(vm, "ata-ctl", PV_ATA_CTL, 1, ctl_fn, a);
-	if (r < 0) {
-		/* "ata" is registered and cannot be unregistered: a stays
-		 * allocated (unreachable) so that its handler never sees
-		 * freed memory if the VM runs anyway. */
+	/* From here on the VM owns a. */
+	a->nsect_total = a->disk->size / PV_DISK_SECTOR;
+	cyls = a->nsect_total / (HEADS * SPT);
+	a->cyls = (uint32_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
+	a->ctl = CTL_NIEN;
+	soft_reset(a);
+	a->error = 0x01;
+	r = pv_vm_add_pio(vm, "ata", PV_ATA_IO, 8, io_fn, a);
+	if (r == 0)
+		r = pv_vm_add_pio(vm, "ata-ctl", PV_ATA_CTL, 1, ctl_fn, a);
+	if (r < 0)
 		return r;
-	}
 	*out = a;
 	return 0;
 }
 
-void pv_ata_detach(struct pv_ata *ata)
-{
-	if (!ata)
-		return;
-	pthread_mutex_destroy(&ata->lock);
-	free(ata);
-}
-
 void pv_ata_stats(struct pv_ata *ata, struct pv_ata_stats *st)
 {
+	if (!ata) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	pthread_mutex_lock(&ata->lock);
 	*st = ata->st;
 	pthread_mutex_unlock(&ata->lock);

@@ -2,7 +2,7 @@
 /*
  * PV block backend, control plane: the control page (GET_CONFIG, CONNECT,
  * all queues or none), starting and stopping queue threads, the sparse
- * fixed-buffer table, attach/detach and statistics.  The data path is in
+ * fixed-buffer table, attach, the device lifecycle (stop, destroy) and statistics.  The data path is in
  * blkback.c.
  */
 #include <errno.h>
@@ -51,8 +51,10 @@ static void queue_reset(struct pv_blkback *b, struct queue *q, unsigned int idx)
 }
 
 /* Stop a queue's thread and release what connect_queue set up, however far
- * it got; the thread's I/O has completed when this returns. */
-static void queue_teardown(struct pv_blkback *b, struct queue *q)
+ * it got; the thread's I/O has completed when this returns.  The counters
+ * stay (pv_blkback_stats after the VM has stopped); released twice is a
+ * no-op. */
+static void queue_release(struct pv_blkback *b, struct queue *q)
 {
 	uint64_t one = 1;
 
@@ -60,17 +62,30 @@ static void queue_teardown(struct pv_blkback *b, struct queue *q)
 		if (write(q->stop_efd, &one, sizeof(one)) < 0)
 			perror("libpv: pvblk stop");
 		pthread_join(q->thread, NULL);
+		q->started = false;
 	}
 	if (q->uring_ok)
 		io_uring_queue_exit(&q->uring);
+	q->uring_ok = false;
 	if (q->stop_efd >= 0)
 		close(q->stop_efd);
+	q->stop_efd = -1;
 	if (q->port >= 0)
 		pv_evtchn_close(b->vm, (unsigned int)q->port);
+	q->port = q->efd = -1;
 	if (q->ring)
 		pv_grant_unmap(b->vm, q->ring_gref);
+	q->ring = NULL;
 	free(q->slots);
+	q->slots = NULL;
 	free(q->chunk);
+	q->chunk = NULL;
+}
+
+/* Release a queue and forget it (a failed or undone CONNECT). */
+static void queue_teardown(struct pv_blkback *b, struct queue *q)
+{
+	queue_release(b, q);
 	queue_reset(b, q, q->idx);
 }
 
@@ -172,11 +187,40 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 	return 0;
 }
 
+/* The VM has stopped for good: end every queue, keep the counters. */
+static void blkback_stop(void *dev)
+{
+	struct pv_blkback *b = dev;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		queue_release(b, &b->q[i]);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void blkback_destroy(void *dev)
+{
+	struct pv_blkback *b = dev;
+
+	blkback_stop(b);
+	pv_disk_close(&b->disk);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+static const struct pv_device_ops blkback_ops = {
+	.name = "pvblk",
+	.stop = blkback_stop,
+	.destroy = blkback_destroy,
+};
+
 int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out)
 {
 	struct pv_blkback *b;
 	int r;
 
+	if (out)
+		*out = NULL;
 	if (!vm || !cfg || !cfg->path || !out)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
@@ -184,15 +228,24 @@ int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, str
 		return -ENOMEM;
 	b->vm = vm;
 	b->cfg = *cfg;
-	b->heavy = !strcmp(pv_vm_backend(vm), "emu");
+	b->cfg.path = NULL; /* not ours to keep */
+	b->heavy = !pv_vm_guest_fences(vm);
 	pthread_mutex_init(&b->lock, NULL);
 	for (unsigned int i = 0; i < PVBLK_MAX_QUEUES; i++)
 		queue_reset(b, &b->q[i], i);
+	b->disk.fd = b->disk.fd_buffered = -1;
 	r = pv_disk_open(&b->disk, cfg->path, cfg->read_only, cfg->no_direct);
 	if (r < 0) {
+		pthread_mutex_destroy(&b->lock);
 		free(b);
 		return r;
 	}
+	r = pv_vm_add_device(vm, &blkback_ops, b);
+	if (r < 0) {
+		blkback_destroy(b);
+		return r;
+	}
+	/* From here on the VM owns b. */
 	b->max_queues = cfg->max_queues ? cfg->max_queues : pv_vm_vcpus(vm);
 	if (b->max_queues == 0)
 		b->max_queues = 1;
@@ -201,24 +254,10 @@ int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, str
 	if (b->heavy)
 		pv_ring_heavy_barrier_init();
 	r = pv_vm_add_pio(vm, "pvblk", PVBLK_PORT, 4, control, b);
-	if (r < 0) {
-		pv_disk_close(&b->disk);
-		free(b);
+	if (r < 0)
 		return r;
-	}
 	*out = b;
 	return 0;
-}
-
-void pv_blkback_detach(struct pv_blkback *b)
-{
-	if (!b)
-		return;
-	for (unsigned int i = 0; i < b->nr_queues; i++)
-		queue_teardown(b, &b->q[i]);
-	pv_disk_close(&b->disk);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
 }
 
 static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
@@ -234,6 +273,8 @@ static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	if (!b)
+		return;
 	pthread_mutex_lock(&b->lock);
 	for (unsigned int i = 0; i < b->nr_queues; i++)
 		add_stats(&b->q[i], st);
@@ -245,6 +286,8 @@ int pv_blkback_queue_stats(struct pv_blkback *b, unsigned int queue, struct pv_b
 	int r = -ENOENT;
 
 	memset(st, 0, sizeof(*st));
+	if (!b)
+		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
 	if (queue < b->nr_queues) {
 		add_stats(&b->q[queue], st);
@@ -258,6 +301,8 @@ unsigned int pv_blkback_queues(struct pv_blkback *b)
 {
 	unsigned int n;
 
+	if (!b)
+		return 0;
 	pthread_mutex_lock(&b->lock);
 	n = b->nr_queues;
 	pthread_mutex_unlock(&b->lock);
@@ -266,5 +311,5 @@ unsigned int pv_blkback_queues(struct pv_blkback *b)
 
 bool pv_blkback_direct(const struct pv_blkback *b)
 {
-	return b->disk.direct;
+	return b && b->disk.direct;
 }

@@ -2,7 +2,7 @@
 /*
  * The PV block backend's private state, shared by its data path
  * (blkback.c: the queue threads) and its control plane (blkback_ctl.c:
- * the control page, connecting queues, attach and detach).
+ * the control page, connecting queues, attach, stop and destroy).
  */
 #ifndef PVBLK_BACKEND_PRIV_H
 #define PVBLK_BACKEND_PRIV_H
@@ -15,10 +15,11 @@
 #include <sys/uio.h>
 
 #include <pv/blk.h>
-#include <pv/ring.h>
+#include <pv/device.h>
+#include <pv/abi/ring.h>
 
 #include "disk.h"
-#include "pvblk.h"
+#include <pv/abi/blk.h>
 
 #define RING_ENTRIES_MAX 1024u
 #define MAX_REQ_BYTES (4u << 20)

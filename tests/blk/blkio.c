@@ -26,9 +26,9 @@
  * Data pattern: the 64-bit word at disk byte offset POS written with TAG is
  * pat(POS, TAG) (the host computes the same).
  */
-#include <pv/blkfront.h>
-#include <pv/gnttab.h>
-#include <pv/guest.h>
+#include <pv/guest/blkfront.h>
+#include <pv/guest/gnttab.h>
+#include <pv/guest/sdk.h>
 
 #define ACK_PORT 0x6c0
 #define MB (1ul << 20)

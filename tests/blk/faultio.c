@@ -18,9 +18,9 @@
  * from the pattern), and LBA N "0 0" for f.  The last line is "done".
  * Exit status 0, or 1 when the command line is bad or the door did not open.
  */
-#include <pv/ata_guest.h>
-#include <pv/blkfront.h>
-#include <pv/guest.h>
+#include <pv/guest/ata.h>
+#include <pv/guest/blkfront.h>
+#include <pv/guest/sdk.h>
 
 #include "../guests/ata_pattern.h"
 

@@ -23,7 +23,7 @@
 #include <pv/emu.h>
 
 #include "common.h"
-#include "pvblk.h"
+#include <pv/abi/blk.h>
 
 #define ACK_PORT 0x6c0
 #define MB (1ull << 20)
@@ -173,11 +173,8 @@ static int maybe_loop(struct image *im, unsigned int loop, char *dev, size_t n)
 
 /* ---- running the guest with a disk ---- */
 
-/*
- * run_guest() destroys the VM before it returns, and pv_blkback_detach()
- * needs the VM (it unmaps the ring grant, its queue threads touch guest
- * RAM), so this helper detaches between pv_vm_run and pv_vm_destroy.
- */
+/* One VM with a PV disk; the backend's statistics are read before the VM
+ * (which owns the backend) is destroyed. */
 struct blkrun {
 	struct pv_blkback_config cfg;
 	const char *cmdline;
@@ -244,7 +241,6 @@ static void run_blk(enum pv_backend be, struct blkrun *br)
 
 			cr_assert_eq(pv_blkback_queue_stats(b, br->queues, &none), -ENOENT);
 		}
-		pv_blkback_detach(b);
 	}
 	pv_vm_destroy(vm);
 }

@@ -18,10 +18,12 @@
 #include <pv/blk.h>
 #include <pv/emu.h>
 
-#include "ata.h"
+#include <pv/ata.h>
+
+#include "disk.h" /* PV_DISK_SECTOR */
 #include "common.h"
 #include "faultfs.h"
-#include "pvblk.h"
+#include <pv/abi/blk.h>
 
 #include "../guests/ata_pattern.h"
 
@@ -120,17 +122,14 @@ static void capture(void *opaque, const char *buf, size_t len)
 	d->out[d->len] = 0;
 }
 
-/* Run faultio with "pv SCRIPT" or "ata SCRIPT" against path; the VM is
- * built here because the PV backend must be detached before it is
- * destroyed. */
+/* Run faultio with "pv SCRIPT" or "ata SCRIPT" against path. */
 static void run_door(enum pv_backend be, struct door *d, const char *path, const char *script)
 {
 	struct pv_blkback_config bc = { .path = path, .no_direct = d->no_direct, .poll_ns = 20000 };
 	struct pv_vm_config cfg = { .ram_size = 16u << 20, .backend = be, .console = capture, .console_opaque = d };
 	struct pv_blkback *b = NULL;
+	struct pv_ata_config ac = { .path = path };
 	struct pv_ata *ata = NULL;
-	struct pv_disk disk;
-	bool disk_open = false;
 	char cmd[1024];
 	struct pv_vm *vm;
 
@@ -145,10 +144,7 @@ static void run_door(enum pv_backend be, struct door *d, const char *path, const
 	if (d->r == 0 && d->pv) {
 		d->r = pv_blkback_attach(vm, &bc, &b);
 	} else if (d->r == 0) {
-		d->r = pv_disk_open(&disk, path, false, false);
-		disk_open = d->r == 0;
-		if (disk_open)
-			d->r = pv_ata_attach(vm, &disk, &ata);
+		d->r = pv_ata_attach(vm, &ac, &ata);
 	}
 	if (d->r == 0)
 		d->r = pv_vm_run(vm, &d->status);
@@ -156,15 +152,9 @@ static void run_door(enum pv_backend be, struct door *d, const char *path, const
 	if (b) {
 		d->direct = pv_blkback_direct(b);
 		pv_blkback_stats(b, &d->bst);
-		pv_blkback_detach(b);
 	}
-	pv_vm_destroy(vm);
-	if (ata) {
-		pv_ata_stats(ata, &d->ast);
-		pv_ata_detach(ata);
-	}
-	if (disk_open)
-		pv_disk_close(&disk);
+	pv_ata_stats(ata, &d->ast);
+	pv_vm_destroy(vm); /* and its disk */
 	cr_log_info("%s %s%s: %s\n%s", backend_name(be), d->pv ? "pv" : "ata",
 		    d->pv ? (d->direct ? " (O_DIRECT)" : " (buffered)") : "", script, d->out);
 	/* The monitor survived and the guest ran every request. */

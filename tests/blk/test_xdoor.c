@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pv/ata.h>
 #include <pv/blk.h>
 
-#include "ata.h"
 #include "common.h"
 
 struct door {
@@ -16,44 +16,28 @@ struct door {
 	bool pv;
 	struct pv_blkback *blk;
 	struct pv_ata *ata;
-	struct pv_disk disk;
 };
 
 static int attach(struct pv_vm *vm, void *opaque)
 {
 	struct door *d = opaque;
 	struct pv_blkback_config c = { .path = d->path, .poll_ns = 20000 };
-	int r;
+	struct pv_ata_config ac = { .path = d->path };
 
-	if (d->pv)
-		return pv_blkback_attach(vm, &c, &d->blk);
-	r = pv_disk_open(&d->disk, d->path, false, false);
-	return r ? r : pv_ata_attach(vm, &d->disk, &d->ata);
+	return d->pv ? pv_blkback_attach(vm, &c, &d->blk) : pv_ata_attach(vm, &ac, &d->ata);
 }
 
-/* run_guest destroys the VM before returning; the PV backend must be gone
- * first, so this test runs its own VM. */
+/* One VM with one door to the disk at path; the VM owns the device. */
 static void run_door(enum pv_backend b, const char *path, bool pv, const char *cmd, char *out, size_t n)
 {
 	struct door d = { .path = path, .pv = pv };
-	struct pv_vm_config cfg = { .ram_size = 32u << 20, .backend = b, .cmdline = cmd };
-	struct pv_vm *vm;
-	int status = -1, rc;
+	struct run_opts o = { .cmdline = cmd, .mem = 32u << 20, .setup = attach, .opaque = &d };
+	static struct run r;
 
-	cr_assert_eq(pv_vm_create(&cfg, &vm), 0, "%s", pv_last_error());
-	cr_assert_eq(pv_vm_load_elf(vm, XDOOR_GUEST), 0, "%s", pv_vm_error(vm));
-	cr_assert_eq(attach(vm, &d), 0);
-	rc = pv_vm_run(vm, &status);
-	if (d.blk)
-		pv_blkback_detach(d.blk);
-	if (d.ata) {
-		pv_ata_detach(d.ata);
-		pv_disk_close(&d.disk);
-	}
-	snprintf(out, n, "%s", rc ? pv_vm_error(vm) : "");
-	pv_vm_destroy(vm);
-	cr_assert_eq(rc, 0, "%s: %s", cmd, out);
-	cr_assert_eq(status, 0, "%s: guest exit %d", cmd, status);
+	run_guest(b, XDOOR_GUEST, &o, &r);
+	snprintf(out, n, "%s", r.r ? r.err : "");
+	cr_assert_eq(r.r, 0, "%s: %s", cmd, r.err);
+	cr_assert_eq(r.status, 0, "%s: guest exit %d", cmd, r.status);
 }
 
 static void cross(enum pv_backend b)

@@ -4,9 +4,9 @@
  * DOOR pv or ata; OP write (fill each range with the pattern of SEED) or
  * check (read each range and compare).  Prints "ok" or the first mismatch.
  */
-#include <pv/ata_guest.h>
-#include <pv/blkfront.h>
-#include <pv/guest.h>
+#include <pv/guest/ata.h>
+#include <pv/guest/blkfront.h>
+#include <pv/guest/sdk.h>
 
 static unsigned char pool[256 * 512] __attribute__((aligned(4096)));
 static unsigned char ring[64 * 1024] __attribute__((aligned(4096)));

@@ -9,7 +9,7 @@
  *   copystorm  every vCPU loops on 256-op batches of 64 KiB grant copies
  *   spam       console writes forever
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 static struct pv_grant_copy_op ops[256] __attribute__((aligned(8)));
 static unsigned char from[65536], to[65536];

@@ -19,9 +19,9 @@
  *   chs:C:H:S:SEED     READ SECTORS of one sector by CHS, compare
  * Numbers are decimal or 0x hex.  Exit status: 0.
  */
-#include <pv/io.h>
-#include <pv/ata_guest.h>
-#include <pv/guest.h>
+#include <pv/guest/io.h>
+#include <pv/guest/ata.h>
+#include <pv/guest/sdk.h>
 
 static struct pv_ata_dev d;
 static uint8_t buf[128 * PV_ATA_SECTOR] __attribute__((aligned(4096)));

@@ -5,7 +5,7 @@
  * read both again; the best try's disagreement is printed in ppm
  * ("tsc_khz=N err_ppm=M"), so one try spoiled by preemption does not count.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

@@ -5,8 +5,8 @@
  * MMIO page at MMIO_BASE: same at offset 0 (4-byte accesses).
  * Prints what it read back; unclaimed port 0x700 must read as all ones.
  */
-#include <pv/io.h>
-#include <pv/guest.h>
+#include <pv/guest/io.h>
+#include <pv/guest/sdk.h>
 
 
 

@@ -5,7 +5,7 @@
  * a step number runs the host's checks for that step synchronously.
  * Command line: "PORT", the monitor-bound event channel port.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 static struct pv_grant_entry table[16] __attribute__((aligned(4096)));
 static char shared[2][4096] __attribute__((aligned(4096)));

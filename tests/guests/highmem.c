@@ -3,7 +3,7 @@
  * highmem: hypercall arguments are 64-bit.  Writes a message at 5 GiB and
  * prints it with PV_HC_CONSOLE_WRITE from there (the VM needs > 5 GiB RAM).
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

@@ -3,7 +3,7 @@
  * hostile: issues hypercalls with hostile arguments and prints each result
  * as "name=value" so the test can check every one.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 #define SHOW(name, expr) pv_printf("%s=%ld\n", name, (long)(expr))
 

@@ -6,7 +6,7 @@
  * VM's), prints a checksum of its own pattern, then reads PROBE directly,
  * which must end the VM with a fault.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 int pv_main(const struct pv_boot_info *bi)
 {

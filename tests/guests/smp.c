@@ -5,7 +5,7 @@
  * exits.  With command line "hlt", vCPU 0 instead halts with nothing that
  * could wake it: the monitor must end the VM, not hang.
  */
-#include <pv/guest.h>
+#include <pv/guest/sdk.h>
 
 static volatile unsigned int done[64];
 /* One slot per vCPU: under the emulation backend guest lock prefixes are

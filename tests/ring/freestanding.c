@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * <pv/ring.h> in a freestanding program: built like a guest (-ffreestanding
+ * <pv/abi/ring.h> in a freestanding program: built like a guest (-ffreestanding
  * -fno-builtin -nostdlib -mno-red-zone, no libc at all) but as a static Linux
  * executable with its own _start, so that it can run as a test.  It drives
  * both directions of a ring pair across the 32-bit index wrap and exits 0.
  */
-#include <pv/ring.h>
+#include <pv/abi/ring.h>
 
 /* GCC may call these even in freestanding code (a guest's SDK provides them). */
 void *memcpy(void *dst, const void *src, size_t n);

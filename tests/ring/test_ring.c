@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Criterion tests for <pv/ring.h> and the host helpers in ring/ring_host.h. */
+/* Criterion tests for <pv/abi/ring.h> and the host helpers in ring/ring_host.h. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <pv/ring.h>
+#include <pv/abi/ring.h>
 #include "ring_host.h"
 
 #define PAGE 4096u

@@ -30,9 +30,14 @@
 #ifndef PV_ATA_H
 #define PV_ATA_H
 
-#include <pv/pv.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "disk.h"
+#include "pv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define PV_ATA_IO       0x1F0
 #define PV_ATA_CTL      0x3F6
@@ -41,15 +46,21 @@
 
 struct pv_ata;
 
-/* Attach an ATA disk on 0x1F0-0x1F7 and 0x3F6 of vm, backed by disk (not
- * owned).  Call before pv_vm_run; returns 0 or a negative errno
- * (-EINVAL for a disk smaller than one sector, -EEXIST when the ports are
- * taken, -ENOMEM). */
-int pv_ata_attach(struct pv_vm *vm, struct pv_disk *disk, struct pv_ata **out);
+struct pv_ata_config {
+	const char *path;   /* raw image or block device (may also be a PV disk's) */
+	bool read_only;
+	bool no_direct;     /* buffered I/O even where O_DIRECT works */
+};
 
-/* Free the device.  The VM must not run any more (its handlers would use
- * freed memory): call after pv_vm_run has returned.  NULL is ignored. */
-void pv_ata_detach(struct pv_ata *ata);
+/*
+ * Attach an ATA disk on 0x1F0-0x1F7 and 0x3F6 of vm (before pv_vm_run),
+ * backed by cfg->path.  The VM owns the device (<pv/device.h>): the handle
+ * stays valid until pv_vm_destroy, which frees it.  Returns 0, or a negative
+ * errno: the file cannot be opened (-ENOENT, -EACCES...), -EINVAL for a NULL
+ * argument or a disk smaller than one sector, -EEXIST when the ports are
+ * taken, -EBUSY when the VM runs, -ENOMEM.
+ */
+int pv_ata_attach(struct pv_vm *vm, const struct pv_ata_config *cfg, struct pv_ata **out);
 
 /* Per-device counters for tests and benchmarks. */
 struct pv_ata_stats {
@@ -59,6 +70,10 @@ struct pv_ata_stats {
 	uint64_t errors;          /* commands that ended with ERR */
 	uint64_t stray_data;      /* data-port accesses without DRQ */
 };
+/* Copy the counters into *st (zeros for a NULL ata). */
 void pv_ata_stats(struct pv_ata *ata, struct pv_ata_stats *st);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "abi.h"
+#include "../abi/core.h"
 #include "hypercall.h"
 
 /* Defined by the guest. */

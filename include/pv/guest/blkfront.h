@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest SDK: a PV block frontend (protocol: pvdrivers/blk/pvblk.h).  A
+ * Guest SDK: a PV block frontend (protocol: include/pv/abi/blk.h).  A
  * struct pvblk_front is one queue; a multi-queue guest connects several at
  * once (pvblk_front_init_mq) and drives each from one vCPU, with no locks.
  * Data lives in a pool the frontend grants to the monitor once (persistent
@@ -9,8 +9,8 @@
 #ifndef PV_BLKFRONT_H
 #define PV_BLKFRONT_H
 
-#include "pvblk.h"
-#include "ring.h"
+#include "../abi/blk.h"
+#include "../abi/ring.h"
 
 struct pvblk_front {
 	struct pvblk_config cfg;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest-side hypercall stubs for ABI v1 (see <pv/abi.h> for the convention).
+ * Guest-side hypercall stubs for ABI v1 (see <pv/abi/core.h> for the convention).
  * Freestanding; x86-64 only.
  */
 #ifndef PV_HYPERCALL_H
 #define PV_HYPERCALL_H
 
-#include "abi.h"
+#include "../abi/core.h"
 
 static inline long pv_hypercall4(unsigned long nr, unsigned long a0, unsigned long a1,
 				 unsigned long a2, unsigned long a3)

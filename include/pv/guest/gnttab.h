@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest SDK: the guest's grant table and event page (see <pv/abi.h>). */
+/* Guest SDK: the guest's grant table and event page (see <pv/abi/core.h>). */
 #ifndef PV_GNTTAB_H
 #define PV_GNTTAB_H
 
-#include "abi.h"
+#include "../abi/core.h"
 
 /* Grant npages frames from addr (page-aligned) to domid; returns a
  * reference (> 0) or a PV_E* error.  Registers the table on first use. */

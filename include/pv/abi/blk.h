@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libpv PV block protocol, version 1.  Freestanding; any guest OS may
- * include it.  The transport is a ring pair (<pv/ring.h>) in guest memory,
- * granted to the monitor (<pv/abi.h>), one pair per queue.
+ * include it.  The transport is a ring pair (<pv/abi/ring.h>) in guest memory,
+ * granted to the monitor (<pv/abi/core.h>), one pair per queue.
  *
  * Set-up (one exit per step, once)
  * --------------------------------

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpv host API: the one lifecycle every device model has.
+ *
+ * A device model (the PV disk, the emulated ATA disk, a serial port, a
+ * monitor's own device) is created by its attach function, which hands it
+ * to its VM with pv_vm_add_device() before it registers anything else (its
+ * ports, MMIO ranges, event channels).  From then on the VM owns it:
+ *
+ *   start    pv_vm_run calls it for every device, in creation order, before
+ *            the first vCPU enters the guest;
+ *   stop     called once, for every device (started or not), in reverse
+ *            creation order, when the guest can no longer run: by pv_vm_run
+ *            after every vCPU thread has ended, or by pv_vm_destroy for a VM
+ *            that never ran.  It joins the device's threads and ends its use
+ *            of guest memory (grants, rings); nothing of the device touches
+ *            guest RAM after it returns;
+ *   destroy  pv_vm_destroy calls it, in reverse creation order, after every
+ *            device has stopped and before guest RAM and event channels go.
+ *
+ * So a monitor never detaches a device: it runs the VM, reads the device's
+ * statistics, and destroys the VM.  A device's statistics and handle stay
+ * valid until pv_vm_destroy.  If an attach function fails after
+ * pv_vm_add_device succeeded, the VM still owns the device and destroys it
+ * (the attach function returns the error and no handle).
+ *
+ * A device must not be shared by two VMs unless it keeps its own reference
+ * count: each VM calls destroy once.
+ */
+#ifndef PV_DEVICE_H
+#define PV_DEVICE_H
+
+#include "pv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pv_device_ops {
+	const char *name;            /* for error messages, e.g. "pvblk" */
+	/* Before the guest runs; a negative errno aborts pv_vm_run with it.
+	 * May be NULL. */
+	int (*start)(void *dev);
+	/* The guest has stopped for good: join threads, release guest memory.
+	 * May be NULL. */
+	void (*stop)(void *dev);
+	/* Free everything.  May be NULL. */
+	void (*destroy)(void *dev);
+};
+
+/* At most this many devices per VM. */
+#define PV_VM_MAX_DEVICES 32
+
+/*
+ * Give device `dev` with lifecycle `ops` (static storage) to vm.  Returns 0,
+ * -EINVAL (NULL vm, ops or dev), -EBUSY once the VM has started running,
+ * -ENOSPC beyond PV_VM_MAX_DEVICES.  On failure the caller still owns dev.
+ */
+int pv_vm_add_device(struct pv_vm *vm, const struct pv_device_ops *ops, void *dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PV_DEVICE_H */
