@@ -1,9 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Hypercall handlers: one function per number, registered in dispatch.c. */
+/*
+ * The hypercall layer: the guest ABI's hypercalls, one handler per number
+ * in a table (dispatch.c), each answering from the VM's state through the
+ * services of libpv/internal.h.  The dependency runs one way: the backends
+ * call pv__hypercall() when a guest traps on PV_HC_PORT; this layer calls
+ * libpv's core (VMs, grants, event channels); the core never calls here.
+ */
 #ifndef PV_HYPERCALLS_H
 #define PV_HYPERCALLS_H
 
 #include "../libpv/internal.h"
+
+/* ---- for the backends ---- */
+
+/* How many argument registers hypercall nr reads (backends may skip the rest). */
+unsigned int pv__hypercall_nargs(uint64_t nr);
+/* A hypercall (counted here): returns the value for RAX.  Arguments beyond
+ * pv__hypercall_nargs(nr) may be left zero. */
+uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4]);
+
+/* ---- the handlers (within this folder) ---- */
 
 /* A handler gets the calling vCPU and arguments a[0..3] and returns RAX. */
 typedef uint64_t (*pv_hc_fn)(struct pv_vcpu *v, const uint64_t a[4]);

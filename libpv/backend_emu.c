@@ -18,6 +18,7 @@
 #include <unicorn/unicorn.h>
 
 #include "internal.h"
+#include "../hypercalls/hypercalls.h"
 #include "pv/emu.h"
 
 

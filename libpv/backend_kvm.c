@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../hypercalls/hypercalls.h"
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
 #define PV_KICK_SIGNAL (SIGRTMAX - 1)

@@ -57,7 +57,7 @@ bool pv__events_can_wake(struct pv_vm *vm)
 }
 
 /* Make `port` of vm pending and wake it if the byte was clear. */
-static int raise_port(struct pv_vm *vm, unsigned int port)
+int pv__evtchn_raise(struct pv_vm *vm, unsigned int port)
 {
 	volatile uint8_t *b = pending_byte(vm, port);
 
@@ -71,7 +71,7 @@ static int raise_port(struct pv_vm *vm, unsigned int port)
 }
 
 /* Find a free port (caller holds ev.lock). */
-static long alloc_port(struct pv_vm *vm)
+long pv__evtchn_alloc_port(struct pv_vm *vm)
 {
 	for (unsigned int i = 1; i < PV_EVTCHN_MAX; i++) { /* port 0 stays invalid */
 		if (vm->ev.ports[i].state == PV_EVT_FREE) {
@@ -95,7 +95,7 @@ int pv_evtchn_alloc_monitor(struct pv_vm *vm, int *efd)
 	if (fd < 0)
 		return -errno;
 	pthread_mutex_lock(&vm->ev.lock);
-	port = alloc_port(vm);
+	port = pv__evtchn_alloc_port(vm);
 	if (port < 0) {
 		pthread_mutex_unlock(&vm->ev.lock);
 		close(fd);
@@ -156,10 +156,10 @@ int pv_evtchn_notify(struct pv_vm *vm, unsigned int port)
 {
 	if (!monitor_port(vm, port))
 		return -EINVAL;
-	return raise_port(vm, port);
+	return pv__evtchn_raise(vm, port);
 }
 
-static void signal_efd(int fd)
+void pv__evtchn_signal(int fd)
 {
 	uint64_t one = 1;
 
@@ -173,7 +173,7 @@ void pv__doorbell(struct pv_vcpu *v, uint32_t value)
 	struct pv_evtchn *e = value < PV_EVTCHN_MAX ? monitor_port(v->vm, value) : NULL;
 
 	if (e)
-		signal_efd(e->efd); /* counted at pv_evtchn_ack, as on KVM */
+		pv__evtchn_signal(e->efd); /* counted at pv_evtchn_ack, as on KVM */
 	else
 		pv__count(v, PV_EXIT_PIO), PV_INC(v->cnt.pio_unclaimed);
 }
@@ -197,128 +197,6 @@ int pv_evtchn_close(struct pv_vm *vm, unsigned int port)
 	 * signalling it right now (a stale wake-up is harmless, a write into a
 	 * reused descriptor number would not be).  The port keeps it for its
 	 * next monitor owner. */
-	pthread_mutex_unlock(&vm->ev.lock);
-	return 0;
-}
-
-/* ---- hypercalls ---- */
-
-long pv__evtchn_setup(struct pv_vm *vm, uint64_t page)
-{
-	if (page % 4096 || page == 0)
-		return PV_EINVAL;
-	if (!pv_gpa_ptr(vm, page, sizeof(struct pv_event_page)))
-		return PV_EFAULT;
-	pthread_mutex_lock(&vm->ev.lock);
-	__atomic_store_n(&vm->ev.page, page, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&vm->ev.lock);
-	return 0;
-}
-
-long pv__evtchn_alloc(struct pv_vm *vm, uint64_t remote)
-{
-	long port;
-
-	if (remote > 0xffff || remote == vm->domid)
-		return PV_EINVAL;
-	pthread_mutex_lock(&vm->ev.lock);
-	port = alloc_port(vm);
-	if (port > 0) {
-		vm->ev.ports[port].remote_domid = (uint16_t)remote;
-		__atomic_store_n(&vm->ev.ports[port].state, PV_EVT_UNBOUND, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&vm->ev.lock);
-	return port;
-}
-
-long pv__evtchn_bind(struct pv_vm *vm, uint64_t remote, uint64_t remote_port)
-{
-	struct pv_vm *peer;
-	long port, r = 0;
-
-	if (remote == vm->domid || remote > 0xffff || remote_port == 0 || remote_port >= PV_EVTCHN_MAX)
-		return PV_EINVAL;
-	pv__domains_rdlock();
-	peer = pv__domain((unsigned int)remote);
-	if (!peer) {
-		pv__domains_unlock();
-		return PV_ENOENT;
-	}
-	/* Lock order: lower domid first. */
-	if (vm->domid < peer->domid) {
-		pthread_mutex_lock(&vm->ev.lock);
-		pthread_mutex_lock(&peer->ev.lock);
-	} else {
-		pthread_mutex_lock(&peer->ev.lock);
-		pthread_mutex_lock(&vm->ev.lock);
-	}
-	if (peer->ev.ports[remote_port].state != PV_EVT_UNBOUND ||
-	    peer->ev.ports[remote_port].remote_domid != vm->domid) {
-		r = PV_EPERM;
-	} else if ((port = alloc_port(vm)) < 0) {
-		r = port;
-	} else {
-		vm->ev.ports[port] = (struct pv_evtchn){ .state = PV_EVT_INTERDOMAIN, .remote_domid = (uint16_t)remote,
-							.remote_port = (uint32_t)remote_port,
-							.efd = vm->ev.ports[port].efd /* kept: see pv_evtchn_close */ };
-		peer->ev.ports[remote_port].remote_port = (uint32_t)port;
-		__atomic_store_n(&peer->ev.ports[remote_port].state, PV_EVT_INTERDOMAIN, __ATOMIC_RELEASE);
-		r = port;
-	}
-	pthread_mutex_unlock(&vm->ev.lock);
-	pthread_mutex_unlock(&peer->ev.lock);
-	pv__domains_unlock();
-	return r;
-}
-
-long pv__evtchn_send(struct pv_vm *vm, uint64_t port)
-{
-	struct pv_evtchn e;
-	struct pv_vm *peer;
-	long r;
-
-	if (port == 0 || port >= PV_EVTCHN_MAX)
-		return PV_EINVAL;
-	e = vm->ev.ports[port]; /* a snapshot: fields change only under ev.lock */
-	switch (__atomic_load_n(&vm->ev.ports[port].state, __ATOMIC_ACQUIRE)) {
-	case PV_EVT_MONITOR:
-		atomic_fetch_add(&vm->ev.ports[port].sends, 1);
-		signal_efd(e.efd);
-		return 0;
-	case PV_EVT_INTERDOMAIN:
-		pv__domains_rdlock();
-		peer = pv__domain(e.remote_domid);
-		if (peer && e.remote_port < PV_EVTCHN_MAX &&
-		    __atomic_load_n(&peer->ev.ports[e.remote_port].state, __ATOMIC_ACQUIRE) == PV_EVT_INTERDOMAIN &&
-		    peer->ev.ports[e.remote_port].remote_domid == vm->domid &&
-		    peer->ev.ports[e.remote_port].remote_port == port)
-			r = raise_port(peer, e.remote_port);
-		else
-			r = PV_ENOENT; /* the other end is gone */
-		pv__domains_unlock();
-		return r == -ENXIO ? PV_EAGAIN : r;
-	case PV_EVT_UNBOUND:
-		return PV_EAGAIN; /* nobody bound the other end yet */
-	default:
-		return PV_EINVAL;
-	}
-}
-
-long pv__evtchn_close(struct pv_vm *vm, uint64_t port)
-{
-	struct pv_evtchn *e;
-
-	if (port == 0 || port >= PV_EVTCHN_MAX)
-		return PV_EINVAL;
-	pthread_mutex_lock(&vm->ev.lock);
-	e = &vm->ev.ports[port];
-	if (e->state == PV_EVT_MONITOR || e->state == PV_EVT_FREE) {
-		/* The monitor owns its ports; the guest cannot close them. */
-		pthread_mutex_unlock(&vm->ev.lock);
-		return e->state == PV_EVT_FREE ? PV_EINVAL : PV_EPERM;
-	}
-	/* The peer's end stays INTERDOMAIN; its sends then find a free port. */
-	__atomic_store_n(&e->state, PV_EVT_FREE, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->ev.lock);
 	return 0;
 }

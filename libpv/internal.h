@@ -4,10 +4,13 @@
  *
  * Layering: vm.c owns VMs, vCPU threads, devices and the end-of-run state;
  * loader.c builds the guest's boot environment; stats.c counts exits;
- * hypercalls/ answers the guest; backend_kvm.c and backend_emu.c (the latter
- * GPL-2.0, built as its own library) run vCPUs behind struct pv_backend_ops
- * and report every trap through the pv__ exit functions below, so no device
- * model knows which backend runs.
+ * grant.c and evtchn.c keep grant tables and event channels.  Above them,
+ * hypercalls/ answers the guest's hypercalls with those services.  The
+ * backends, backend_kvm.c and backend_emu.c (the latter GPL-2.0, built as
+ * its own library), run vCPUs behind struct pv_backend_ops and report every
+ * trap through the pv__ exit functions below and pv__hypercall(), so no
+ * device model knows which backend runs.  Calls go backends -> hypercalls/
+ * -> core, never back.
  *
  * Symbols named pv__* are exported for libpv-emu only; they are not API.
  */
@@ -191,11 +194,8 @@ static inline bool pv__stopping(const struct pv_vm *vm)
 	return atomic_load_explicit(&vm->stopping, memory_order_acquire);
 }
 
-/* How many argument registers hypercall nr reads (backends may skip the rest). */
-unsigned int pv__hypercall_nargs(uint64_t nr);
-/* A hypercall (counted here): returns the value for RAX.  Arguments beyond
- * pv__hypercall_nargs(nr) may be left zero. */
-uint64_t pv__hypercall(struct pv_vcpu *v, uint64_t nr, const uint64_t a[4]);
+/* Hypercalls go to pv__hypercall() of the hypercall layer
+ * (hypercalls/hypercalls.h), which uses the services below. */
 /* One port-I/O exit (counted here) moving count elements of size bytes at
  * data (count > 1 for string instructions).  Unclaimed reads give ~0. */
 void pv__pio(struct pv_vcpu *v, uint16_t port, void *data, unsigned int size, unsigned int count, bool write);
@@ -248,16 +248,15 @@ bool pv__events_pending(struct pv_vm *vm);
 bool pv__events_can_wake(struct pv_vm *vm);
 /* A doorbell write of `value` that reached userspace (or the emulator). */
 void pv__doorbell(struct pv_vcpu *v, uint32_t value);
-long pv__evtchn_setup(struct pv_vm *vm, uint64_t page);
-long pv__evtchn_alloc(struct pv_vm *vm, uint64_t remote);
-long pv__evtchn_bind(struct pv_vm *vm, uint64_t remote, uint64_t remote_port);
-long pv__evtchn_send(struct pv_vm *vm, uint64_t port);
-long pv__evtchn_close(struct pv_vm *vm, uint64_t port);
+/* A free port of vm (caller holds vm->ev.lock), or PV_ENOSPC. */
+long pv__evtchn_alloc_port(struct pv_vm *vm);
+/* Make port pending in vm's event page and wake it: 0, or -ENXIO when the
+ * guest has no event page. */
+int pv__evtchn_raise(struct pv_vm *vm, unsigned int port);
+/* Signal a monitor port's eventfd. */
+void pv__evtchn_signal(int fd);
 void pv__grants_init(struct pv_vm *vm);
 void pv__grants_fini(struct pv_vm *vm);
-long pv__grant_setup(struct pv_vm *vm, uint64_t table, uint64_t nr);
-long pv__grant_end(struct pv_vm *vm, uint64_t ref);
-long pv__grant_copy(struct pv_vm *vm, uint64_t ops, uint64_t count);
 
 /* ---- misc ---- */
 uint64_t pv__now_ns(void);

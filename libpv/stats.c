@@ -93,6 +93,20 @@ void pv_vm_stats_reset(struct pv_vm *vm)
 			len += (size_t)n_;                                                 \
 	} while (0)
 
+static const char *const hc_names[PV_HC_NR] = {
+	[PV_HC_VERSION] = "version", [PV_HC_FEATURES] = "features", [PV_HC_CONSOLE_WRITE] = "console_write",
+	[PV_HC_EXIT] = "exit", [PV_HC_TIME] = "time", [PV_HC_YIELD] = "yield", [PV_HC_BLOCK] = "block",
+	[PV_HC_VCPU_UP] = "vcpu_up", [PV_HC_FAULT] = "fault", [PV_HC_GRANT_SETUP] = "grant_setup",
+	[PV_HC_GRANT_END] = "grant_end", [PV_HC_GRANT_COPY] = "grant_copy", [PV_HC_EVTCHN_SETUP] = "evtchn_setup",
+	[PV_HC_EVTCHN_ALLOC] = "evtchn_alloc", [PV_HC_EVTCHN_BIND] = "evtchn_bind",
+	[PV_HC_EVTCHN_SEND] = "evtchn_send", [PV_HC_EVTCHN_CLOSE] = "evtchn_close",
+};
+
+const char *pv_hypercall_name(unsigned int nr)
+{
+	return nr < PV_HC_NR ? hc_names[nr] : NULL;
+}
+
 int pv_stats_json(const struct pv_stats *st, char *buf, size_t size)
 {
 	size_t len = 0;

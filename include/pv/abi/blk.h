@@ -143,6 +143,29 @@ struct pvblk_ctrl {
 _Static_assert(sizeof(struct pvblk_req) == PVBLK_REQ_SIZE, "pvblk_req layout");
 _Static_assert(sizeof(struct pvblk_rsp) == PVBLK_RSP_SIZE, "pvblk_rsp layout");
 _Static_assert(sizeof(struct pvblk_ctrl) <= 4096, "pvblk_ctrl fits a page");
+#define PVBLK_OFFSET(t, f, off) _Static_assert(__builtin_offsetof(struct t, f) == (off), #t "." #f " offset")
+_Static_assert(sizeof(struct pvblk_seg) == 16, "pvblk_seg layout");
+PVBLK_OFFSET(pvblk_seg, offset, 4);
+PVBLK_OFFSET(pvblk_seg, len, 8);
+PVBLK_OFFSET(pvblk_req, flags, 1);
+PVBLK_OFFSET(pvblk_req, nr_segs, 2);
+PVBLK_OFFSET(pvblk_req, id, 8);
+PVBLK_OFFSET(pvblk_req, sector, 16);
+PVBLK_OFFSET(pvblk_req, nr_sectors, 24);
+PVBLK_OFFSET(pvblk_req, u.seg, 32);
+PVBLK_OFFSET(pvblk_req, u.indirect.offset, 36);
+PVBLK_OFFSET(pvblk_rsp, status, 8);
+_Static_assert(sizeof(struct pvblk_config) == 56, "pvblk_config layout");
+PVBLK_OFFSET(pvblk_config, capacity, 8);
+PVBLK_OFFSET(pvblk_config, logical_sector_size, 16);
+PVBLK_OFFSET(pvblk_config, max_queues, 32);
+PVBLK_OFFSET(pvblk_config, max_ring_entries, 36);
+PVBLK_OFFSET(pvblk_config, reserved, 40);
+_Static_assert(sizeof(struct pvblk_queue_desc) == 16, "pvblk_queue_desc layout");
+PVBLK_OFFSET(pvblk_queue_desc, evtchn, 8);
+PVBLK_OFFSET(pvblk_ctrl, nr_queues, 8);
+PVBLK_OFFSET(pvblk_ctrl, config, 16);
+PVBLK_OFFSET(pvblk_ctrl, q, 72);
 #endif
 
 #endif /* PVBLK_H */

@@ -230,4 +230,30 @@ struct pv_event_page {
 };
 #endif
 
+/* The layout of every structure above is part of the ABI. */
+#if !defined(__ASSEMBLER__) && !defined(__cplusplus)
+#define PV_ABI_OFFSET(t, f, off) _Static_assert(__builtin_offsetof(struct t, f) == (off), #t "." #f " offset")
+#define PV_ABI_SIZE(t, size) _Static_assert(sizeof(struct t) == (size), #t " size")
+PV_ABI_SIZE(pv_boot_info, 64);
+PV_ABI_OFFSET(pv_boot_info, features, 16);
+PV_ABI_OFFSET(pv_boot_info, ram_size, 24);
+PV_ABI_OFFSET(pv_boot_info, cmdline, 32);
+PV_ABI_OFFSET(pv_boot_info, heap_start, 40);
+PV_ABI_OFFSET(pv_boot_info, cmdline_len, 48);
+PV_ABI_OFFSET(pv_boot_info, domid, 52);
+PV_ABI_OFFSET(pv_boot_info, tsc_khz, 56);
+PV_ABI_SIZE(pv_grant_entry, 16);
+PV_ABI_OFFSET(pv_grant_entry, domid, 2);
+PV_ABI_OFFSET(pv_grant_entry, npages, 4);
+PV_ABI_OFFSET(pv_grant_entry, frame, 8);
+PV_ABI_SIZE(pv_grant_copy_ptr, 16);
+PV_ABI_OFFSET(pv_grant_copy_ptr, offset, 8);
+PV_ABI_OFFSET(pv_grant_copy_ptr, domid, 12);
+PV_ABI_SIZE(pv_grant_copy_op, 40);
+PV_ABI_OFFSET(pv_grant_copy_op, dst, 16);
+PV_ABI_OFFSET(pv_grant_copy_op, len, 32);
+PV_ABI_OFFSET(pv_grant_copy_op, status, 36);
+PV_ABI_SIZE(pv_event_page, PV_EVTCHN_MAX);
+#endif
+
 #endif /* PV_ABI_H */
