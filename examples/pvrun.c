@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * pvrun: the example libpv monitor.  Runs a guest ELF; the guest's console
- * goes to stdout and its exit status becomes pvrun's.  Exit statistics go
- * to stderr (--stats) or a JSON file (--stats-json).
+ * pvrun: the example libpv monitor.  Runs a guest ELF with the devices its
+ * options name (a table below: each device flag is one row); the guest's
+ * console goes to stdout and its exit status becomes pvrun's.  Exit
+ * statistics go to stderr (--stats) or a JSON file (--stats-json).
  *
  * Exit status: the guest's; 2 for bad usage; 125 when the VM cannot be set
  * up (backend, memory, ELF); 126 when the guest faulted.
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pv/ata.h>
+#include <pv/blk.h>
 #include <pv/pv.h>
 #ifdef PV_HAVE_EMU
 #include <pv/emu.h>
@@ -24,12 +27,14 @@
 
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
-	"             [--stats] [--stats-json FILE] GUEST.elf\n"
+	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] GUEST.elf\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
 	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
 	"  --cpus N           vCPUs, 1 to 64 (default 1)\n"
 	"  --cmdline STR      guest command line\n"
+	"  --disk PATH[,ro]   a PV disk (raw image or block device), read-only with ,ro\n"
+	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
 	"  --stats            print exit counts by reason to stderr at exit\n"
 	"  --stats-json FILE  write exit counts as JSON to FILE\n"
 	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault.\n";
@@ -64,6 +69,54 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	return !errno && !*end && *out <= max;
+}
+
+/* ---- device flags: one row per device a user can attach ---- */
+
+struct dev_arg {
+	char path[4096];
+	bool read_only;
+};
+
+static int attach_disk(struct pv_vm *vm, const struct dev_arg *a)
+{
+	struct pv_blkback_config c = { .path = a->path, .read_only = a->read_only, .poll_ns = 50000 };
+	struct pv_blkback *b;
+
+	return pv_blkback_attach(vm, &c, &b);
+}
+
+static int attach_ata(struct pv_vm *vm, const struct dev_arg *a)
+{
+	struct pv_ata_config c = { .path = a->path, .read_only = a->read_only };
+	struct pv_ata *ata;
+
+	return pv_ata_attach(vm, &c, &ata);
+}
+
+static const struct dev_flag {
+	const char *name;  /* the option, without "--" */
+	int (*attach)(struct pv_vm *vm, const struct dev_arg *a);
+} dev_flags[] = {
+	{ "disk", attach_disk },
+	{ "ata", attach_ata },
+};
+#define NR_DEV_FLAGS (sizeof(dev_flags) / sizeof(dev_flags[0]))
+#define DEV_OPT_BASE 1000 /* getopt value of dev_flags[0] */
+
+/* "PATH[,ro]" into a; false if it is not that. */
+static bool parse_dev_arg(const char *s, struct dev_arg *a)
+{
+	size_t n = strlen(s);
+
+	a->read_only = n >= 3 && !strcmp(s + n - 3, ",ro");
+	if (a->read_only)
+		n -= 3;
+	if (n == 0 || n >= sizeof(a->path))
+		return false;
+	memcpy(a->path, s, n);
+	a->path[n] = 0;
+	return true;
 }
 
 static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
@@ -108,12 +161,16 @@ static int write_json(struct pv_vm *vm, const struct pv_stats *st, const char *p
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option base_opts[] = {
 		{ "backend", required_argument, 0, 'b' }, { "mem", required_argument, 0, 'm' },
 		{ "cpus", required_argument, 0, 'c' },    { "cmdline", required_argument, 0, 'l' },
 		{ "stats", no_argument, 0, 's' },         { "stats-json", required_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },
 	};
+	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
+	static struct dev_arg dev_args[NR_DEV_FLAGS];
+	bool dev_given[NR_DEV_FLAGS] = { false };
+	size_t nopts = 0;
 	struct pv_vm_config cfg = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
 	const char *json = NULL;
 	bool stats = false;
@@ -122,8 +179,27 @@ int main(int argc, char **argv)
 	struct pv_stats st;
 	int c, r, status = 0;
 
+	for (size_t i = 0; i < sizeof(base_opts) / sizeof(base_opts[0]); i++)
+		opts[nopts++] = base_opts[i];
+	for (size_t i = 0; i < NR_DEV_FLAGS; i++)
+		opts[nopts++] = (struct option){ dev_flags[i].name, required_argument, 0, DEV_OPT_BASE + (int)i };
+	opts[nopts] = (struct option){ 0, 0, 0, 0 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c >= DEV_OPT_BASE && c < DEV_OPT_BASE + (int)NR_DEV_FLAGS) {
+			size_t i = (size_t)(c - DEV_OPT_BASE);
+
+			if (dev_given[i]) {
+				fprintf(stderr, "pvrun: --%s given twice (one such device per VM)\n", dev_flags[i].name);
+				return EXIT_USAGE;
+			}
+			if (!parse_dev_arg(optarg, &dev_args[i])) {
+				fprintf(stderr, "pvrun: --%s %s: give PATH or PATH,ro\n", dev_flags[i].name, optarg);
+				return EXIT_USAGE;
+			}
+			dev_given[i] = true;
+			continue;
+		}
 		switch (c) {
 		case 'b':
 			if (!strcmp(optarg, "auto"))
@@ -181,6 +257,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvrun: cannot load %s: %s\n", argv[optind], pv_vm_error(vm));
 		pv_vm_destroy(vm);
 		return EXIT_SETUP;
+	}
+	for (size_t i = 0; i < NR_DEV_FLAGS; i++) {
+		if (!dev_given[i])
+			continue;
+		r = dev_flags[i].attach(vm, &dev_args[i]);
+		if (r < 0) {
+			fprintf(stderr, "pvrun: --%s %s: %s\n", dev_flags[i].name, dev_args[i].path, strerror(-r));
+			pv_vm_destroy(vm);
+			return EXIT_SETUP;
+		}
 	}
 	fputs(notes, stderr);
 	pv_set_log(NULL);
