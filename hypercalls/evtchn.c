@@ -12,10 +12,10 @@ uint64_t pv_hc_evtchn_setup(struct pv_vcpu *v, const uint64_t a[4])
 {
 	struct pv_vm *vm = v->vm;
 	uint64_t page = a[0];
-	if (page % 4096 || page == 0)
-		return PV_EINVAL;
-	if (!pv_gpa_ptr(vm, page, sizeof(struct pv_event_page)))
-		return PV_EFAULT;
+	long r;
+
+	if (!pv__guest_shared(vm, page, sizeof(struct pv_event_page), &r))
+		return (uint64_t)r;
 	pthread_mutex_lock(&vm->ev.lock);
 	__atomic_store_n(&vm->ev.page, page, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->ev.lock);

@@ -9,8 +9,6 @@
 
 #include "hypercalls.h"
 
-#define PAGE 4096ull
-
 uint64_t pv_hc_grant_setup(struct pv_vcpu *v, const uint64_t a[4])
 {
 	struct pv_vm *vm = v->vm;
@@ -18,10 +16,10 @@ uint64_t pv_hc_grant_setup(struct pv_vcpu *v, const uint64_t a[4])
 	uint32_t *pins;
 	long r = 0;
 
-	if (table % PAGE || nr == 0 || nr > PV_GRANT_MAX)
+	if (nr == 0 || nr > PV_GRANT_MAX)
 		return PV_EINVAL;
-	if (!pv_gpa_ptr(vm, table, nr * sizeof(struct pv_grant_entry)))
-		return PV_EFAULT;
+	if (!pv__guest_shared(vm, table, nr * sizeof(struct pv_grant_entry), &r))
+		return (uint64_t)r;
 	pins = calloc(nr, sizeof(*pins));
 	if (!pins)
 		return PV_ENOMEM;

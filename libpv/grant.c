@@ -69,6 +69,8 @@ int pv_grant_map(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_
 
 void pv_grant_unmap(struct pv_vm *granter, uint32_t ref)
 {
+	if (!granter)
+		return;
 	pthread_mutex_lock(&granter->gt.lock);
 	if (ref < granter->gt.nr && granter->gt.pins[ref])
 		granter->gt.pins[ref]--;
@@ -92,6 +94,8 @@ int pv_grant_map_batch(struct pv_vm *granter, unsigned int user, struct pv_grant
 
 void pv_grant_unmap_batch(struct pv_vm *granter, const struct pv_grant_op *ops, unsigned int n)
 {
+	if (!granter || !ops)
+		return;
 	pthread_mutex_lock(&granter->gt.lock);
 	for (unsigned int i = 0; i < n; i++)
 		if (ops[i].status == 0 && ops[i].ref < granter->gt.nr && granter->gt.pins[ops[i].ref])
@@ -103,7 +107,7 @@ int pv_grant_copy_from(struct pv_vm *granter, unsigned int user, uint32_t ref, u
 		       uint64_t len)
 {
 	void *p;
-	int r = pv_grant_map(granter, user, ref, offset, len, false, &p);
+	int r = buf || !len ? pv_grant_map(granter, user, ref, offset, len, false, &p) : -EINVAL;
 
 	if (r == 0) {
 		memcpy(buf, p, len);
@@ -116,7 +120,7 @@ int pv_grant_copy_to(struct pv_vm *granter, unsigned int user, uint32_t ref, uin
 		     uint64_t len)
 {
 	void *p;
-	int r = pv_grant_map(granter, user, ref, offset, len, true, &p);
+	int r = buf || !len ? pv_grant_map(granter, user, ref, offset, len, true, &p) : -EINVAL;
 
 	if (r == 0) {
 		memcpy(p, buf, len);

@@ -113,6 +113,7 @@ struct pv_vm {
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t map_end;        /* end of the identity map */
+	uint64_t guest_min;      /* RAM below this belongs to the monitor */
 	unsigned int domid;
 	unsigned int nr_vcpus;
 	struct pv_vcpu *vcpus;
@@ -259,6 +260,14 @@ void pv__grants_init(struct pv_vm *vm);
 void pv__grants_fini(struct pv_vm *vm);
 
 /* ---- misc ---- */
+/*
+ * The one rule for a page range a guest registers for sharing (grant
+ * table, event page): [gpa, gpa + len) must start page-aligned (else
+ * PV_EINVAL) and lie in RAM the guest owns, at or above vm->guest_min (else
+ * PV_EFAULT; so 0 is never valid).  Returns the host pointer, or NULL with
+ * *err set.
+ */
+void *pv__guest_shared(struct pv_vm *vm, uint64_t gpa, uint64_t len, long *err);
 uint64_t pv__now_ns(void);
 void pv__note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pv__set_error(struct pv_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -61,13 +61,15 @@ int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size)
 
 		if (p->p_type == PT_INTERP || p->p_type == PT_DYNAMIC)
 			return elf_error(vm, -ENOEXEC, "dynamically linked: only static executables run as guests");
-		if (p->p_type != PT_LOAD || p->p_memsz == 0)
+		if (p->p_type != PT_LOAD)
 			continue;
-		nload++;
-		if (p->p_filesz > p->p_memsz) {
+		if (p->p_filesz > p->p_memsz) { /* an empty segment too: its data would go nowhere */
 			snprintf(msg, sizeof(msg), "segment %u: file size exceeds memory size", i);
 			return elf_error(vm, -ENOEXEC, msg);
 		}
+		if (p->p_memsz == 0)
+			continue;
+		nload++;
 		if (p->p_offset > size || p->p_filesz > size - p->p_offset) {
 			snprintf(msg, sizeof(msg), "truncated: segment %u data past the end of the file", i);
 			return elf_error(vm, -EBADMSG, msg);

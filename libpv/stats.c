@@ -51,10 +51,11 @@ static void raw_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 
 int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 {
-	const struct pv_stats *b = &vm->base;
+	const struct pv_stats *b;
 
 	if (!vm || !st || (vcpu >= 0 && (unsigned int)vcpu >= vm->nr_vcpus))
 		return -EINVAL;
+	b = &vm->base;
 	raw_stats(vm, vcpu, st);
 	if (vcpu < 0) { /* a reset applies to the VM-wide view */
 		for (int r = 0; r < PV_EXIT__COUNT; r++)
@@ -112,6 +113,8 @@ int pv_stats_json(const struct pv_stats *st, char *buf, size_t size)
 	size_t len = 0;
 	const char *sep = "";
 
+	if (!st || (!buf && size))
+		return -EINVAL;
 	APPEND("{\"exits_total\":%llu,\"exits\":{", (unsigned long long)st->exits_total);
 	for (int r = 0; r < PV_EXIT__COUNT; r++)
 		APPEND("%s\"%s\":%llu", r ? "," : "", reason_names[r], (unsigned long long)st->exits[r]);

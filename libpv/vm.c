@@ -119,6 +119,19 @@ void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len)
 	return vm->ram + gpa;
 }
 
+void *pv__guest_shared(struct pv_vm *vm, uint64_t gpa, uint64_t len, long *err)
+{
+	void *p;
+
+	if (gpa % 4096) {
+		*err = PV_EINVAL;
+		return NULL;
+	}
+	p = gpa >= vm->guest_min ? pv_gpa_ptr(vm, gpa, len) : NULL;
+	*err = p ? 0 : PV_EFAULT;
+	return p;
+}
+
 /* ---- backends ---- */
 
 static const struct pv_backend_ops *emu_ops;
@@ -210,6 +223,7 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 	}
 	vm->ram_size = cfg->ram_size;
 	vm->map_end = cfg->ram_size;
+	vm->guest_min = PV_GUEST_LOAD_MIN;
 	vm->nr_vcpus = vcpus;
 	vm->console = cfg->console;
 	vm->console_opaque = cfg->console_opaque;

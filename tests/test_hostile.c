@@ -54,6 +54,15 @@ static void hostile(enum pv_backend b)
 	cr_assert_eq(value(r.out, "grant_copy_outside"), PV_EFAULT);
 	cr_assert_eq(value(r.out, "grant_copy_too_many"), PV_EINVAL);
 	cr_assert_eq(value(r.out, "evtchn_setup_unaligned"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "grant_setup_ok"), 0);
+	cr_assert_eq(value(r.out, "grant_setup_zero"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "grant_setup_monitor"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "grant_setup_straddle"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "grant_end_table_kept"), 0, "the refused setups dropped the table");
+	cr_assert_eq(value(r.out, "evtchn_setup_ok"), 0);
+	cr_assert_eq(value(r.out, "evtchn_setup_zero"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "evtchn_setup_monitor"), PV_EFAULT);
+	cr_assert_eq(value(r.out, "evtchn_setup_outside"), PV_EFAULT);
 	cr_assert_eq(value(r.out, "evtchn_send_bad_port"), PV_EINVAL);
 	cr_assert_eq(value(r.out, "evtchn_send_free_port"), PV_EINVAL);
 	cr_assert_eq(value(r.out, "evtchn_bind_nobody"), PV_ENOENT);

@@ -330,6 +330,10 @@ Test(loader, filesz_exceeds_memsz)
 	img_valid(&im, 0);
 	phdr(&im, 0)->p_memsz = phdr(&im, 0)->p_filesz - 1;
 	expect_load(&im, -ENOEXEC, "filesz > memsz");
+	/* a second segment with file data and memory size 0 is no excuse */
+	img_valid(&im, 0);
+	img_add(&im, PT_LOAD, PF_R, DATA_VA, 0, exit_code, sizeof(exit_code));
+	expect_load(&im, -ENOEXEC, "filesz > memsz == 0");
 }
 
 Test(loader, entry_outside_executable_segments)

@@ -138,7 +138,7 @@ void *pv_gpa_ptr(struct pv_vm *vm, pv_gpa_t gpa, uint64_t len);
  * VM may not overlap (-EEXIST); MMIO regions are page-aligned, lie above RAM
  * and end at or below PV_MMIO_LIMIT (-EINVAL).  At most PV_STATS_MAX_DEVS
  * devices (-ENOSPC).  name (copied, <= 31 chars) labels the exit
- * statistics.
+ * statistics.  -EINVAL for a NULL vm, name or fn, or len 0.
  */
 typedef int (*pv_io_fn)(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, unsigned int size,
 			bool is_write);
@@ -192,13 +192,15 @@ struct pv_stats {
 /*
  * Statistics of the whole VM (vcpu < 0) or of one vCPU, since creation or
  * the last pv_vm_stats_reset().  Safe while the VM runs (counts are then a
- * snapshot).  Returns 0 or -EINVAL.
+ * snapshot).  Returns 0, or -EINVAL (NULL vm or st, no such vCPU);
+ * pv_vm_stats_reset ignores a NULL vm.
  */
 int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st);
 void pv_vm_stats_reset(struct pv_vm *vm);
 
 /* Write st as one JSON object (no newline) into buf; returns the length
- * it needed (snprintf semantics). */
+ * it needed (snprintf semantics), -EINVAL for a NULL st or a NULL buf with
+ * size > 0. */
 int pv_stats_json(const struct pv_stats *st, char *buf, size_t size);
 
 /*
@@ -249,7 +251,7 @@ int pv_evtchn_close(struct pv_vm *vm, unsigned int port);
  */
 int pv_grant_map(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, uint64_t len, bool write,
 		 void **ptr);
-/* Release one pin taken by a successful pv_grant_map. */
+/* Release one pin taken by a successful pv_grant_map (NULL granter: ignored). */
 void pv_grant_unmap(struct pv_vm *granter, uint32_t ref);
 
 /* One grant access of a batch. */
@@ -265,11 +267,13 @@ struct pv_grant_op {
 /* Map n grants under one lock.  Returns how many succeeded; each op has its
  * status; the successful ones must be released with pv_grant_unmap_batch. */
 int pv_grant_map_batch(struct pv_vm *granter, unsigned int user, struct pv_grant_op *ops, unsigned int n);
-/* Release the successfully mapped ops of a batch (status == 0). */
+/* Release the successfully mapped ops of a batch (status == 0); NULL
+ * granter or ops: ignored. */
 void pv_grant_unmap_batch(struct pv_vm *granter, const struct pv_grant_op *ops, unsigned int n);
 
 /* Copy len bytes from (to) granted memory into (from) buf with every check
- * of pv_grant_map; the grant is pinned only during the copy. */
+ * of pv_grant_map; the grant is pinned only during the copy.  -EINVAL for a
+ * NULL granter, or a NULL buf with len > 0. */
 int pv_grant_copy_from(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, void *buf,
 		       uint64_t len);
 int pv_grant_copy_to(struct pv_vm *granter, unsigned int user, uint32_t ref, uint64_t offset, const void *buf,

@@ -130,6 +130,22 @@ static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvb
 	return 0;
 }
 
+/* Does queue i's ring share memory with an earlier queue's?  (Grants may
+ * name the same frames under different references.) */
+static bool rings_overlap(const struct pv_blkback *b, unsigned int i, const struct pvblk_queue_desc *d)
+{
+	const uint8_t *p = b->q[i].ring;
+	size_t len = (size_t)d[i].ring_pages * 4096;
+
+	for (unsigned int j = 0; j < i; j++) {
+		const uint8_t *q = b->q[j].ring;
+
+		if (p < q + (size_t)d[j].ring_pages * 4096 && q < p + len)
+			return true;
+	}
+	return false;
+}
+
 static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
 {
 	struct pv_blkback *b = opaque;
@@ -169,6 +185,8 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 			r = connect_queue(b, &b->q[i], &c.q[i]);
 			c.q[i].evtchn = (uint32_t)b->q[i].port;
 			b->nr_queues = i + 1;
+			if (r == 0 && rings_overlap(b, i, c.q))
+				r = -EINVAL; /* two queue threads on one ring would break it */
 		}
 		if (r < 0) {
 			for (unsigned int i = 0; i < b->nr_queues; i++) {

@@ -18,7 +18,9 @@
  *            a second full ring: every one must succeed ("qdeep ok=N bad=N")
  *   flushstop  slow writes and a FLUSH, then exits while they are in flight
  *   reconnect  a CONNECT with a bad second queue fails and leaves the
- *            device connectable: the normal one then works
+ *            device connectable: the normal one then works; the second
+ *            queue names ARG 0: no grant, 1: the first queue's ring grant,
+ *            2: another grant of the first queue's ring
  *   mq       ARG queues, one per vCPU, each writing and reading back its own
  *            region at queue depth 8; prints "max_queues=N", one line
  *            "queue I ok=N bad=N" per queue and "w ..." lines
@@ -508,7 +510,7 @@ static void scenario_flushstop(void)
 }
 
 /* A CONNECT of two queues whose second ring is not granted. */
-static long bad_connect(void)
+static long bad_connect(unsigned long long kind)
 {
 	static struct pvblk_ctrl c __attribute__((aligned(4096)));
 	static unsigned char r0[16384] __attribute__((aligned(4096)));
@@ -524,7 +526,13 @@ static long bad_connect(void)
 	c.status = PV_EIO;
 	c.nr_queues = 2;
 	c.q[0] = (struct pvblk_queue_desc){ (unsigned int)rg, (unsigned int)(pv_ring_pair_size(&p) / 4096), 0, 0 };
-	c.q[1] = (struct pvblk_queue_desc){ 4000, 4, 0, 0 }; /* no such grant */
+	if (kind == 0)
+		c.q[1] = (struct pvblk_queue_desc){ 4000, 4, 0, 0 }; /* no such grant */
+	else if (kind == 1)
+		c.q[1] = c.q[0]; /* the same ring twice */
+	else
+		c.q[1] = (struct pvblk_queue_desc){ (unsigned int)pv_gnttab_grant(r0, c.q[0].ring_pages, PV_DOMID_MONITOR, 0),
+						    c.q[0].ring_pages, 0, 0 }; /* the same frames, another name */
 	__asm__ __volatile__("outl %0, %1" : : "a"((unsigned int)cg), "d"((unsigned short)PVBLK_PORT) : "memory");
 	pv_printf("bad_connect=%d evtchn0=%u\n", c.status, c.q[0].evtchn);
 	return c.status;
@@ -660,7 +668,7 @@ int pv_main(const struct pv_boot_info *bi)
 	arg = *q ? pv_strtoull(q + 1, 0) : 0;
 	if (!strcmp(sc, "mq"))
 		return scenario_mq((unsigned int)arg);
-	if (!strcmp(sc, "reconnect") && bad_connect() == 0)
+	if (!strcmp(sc, "reconnect") && bad_connect(arg) == 0)
 		FAIL("a CONNECT with a bad queue succeeded\n");
 	r = pvblk_front_init(&f, ring, sizeof(ring), 32, pool, POOL);
 	if (r) {

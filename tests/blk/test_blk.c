@@ -763,16 +763,23 @@ static void reconnect(enum pv_backend be)
 	struct image im;
 
 	REQUIRE_BACKEND(be);
-	image_create(&im, 4 * MB, 12);
-	blkrun_init(&br, &im, "reconnect 1");
-	br.cfg.max_queues = 2;
-	run_blk(be, &br);
-	assert_ran(&br);
-	cr_assert(strstr(br.out, "bad_connect=-22 evtchn0=0\n"), "%s", br.out);
-	cr_assert_eq(br.queues, 1);
-	cr_assert_eq(apply_writes(&im, br.out), 1);
-	image_verify(&im, "after a failed and a good CONNECT");
-	image_destroy(&im);
+	/* second queue: no such grant; the first queue's ring; the same
+	 * frames under another grant reference */
+	for (int kind = 0; kind < 3; kind++) {
+		char cmd[32];
+
+		image_create(&im, 4 * MB, 12);
+		snprintf(cmd, sizeof(cmd), "reconnect 1 %d", kind);
+		blkrun_init(&br, &im, cmd);
+		br.cfg.max_queues = 2;
+		run_blk(be, &br);
+		assert_ran(&br);
+		cr_assert(strstr(br.out, "bad_connect=-22 evtchn0=0\n"), "%s: %s", cmd, br.out);
+		cr_assert_eq(br.queues, 1);
+		cr_assert_eq(apply_writes(&im, br.out), 1);
+		image_verify(&im, "after a failed and a good CONNECT");
+		image_destroy(&im);
+	}
 }
 
 Test(blk, failed_connect_leaves_device_usable_emu, .timeout = 60) { reconnect(PV_BACKEND_EMU); }

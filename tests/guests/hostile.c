@@ -8,6 +8,8 @@
 #define SHOW(name, expr) pv_printf("%s=%ld\n", name, (long)(expr))
 
 static char buf[PV_CONSOLE_MAX + 16];
+static struct pv_grant_entry table[16] __attribute__((aligned(4096)));
+static struct pv_event_page events __attribute__((aligned(4096)));
 
 int pv_main(const struct pv_boot_info *bi)
 {
@@ -38,6 +40,16 @@ int pv_main(const struct pv_boot_info *bi)
 	SHOW("grant_copy_outside", pv_hypercall2(PV_HC_GRANT_COPY, ram - 8, 1));
 	SHOW("grant_copy_too_many", pv_hypercall2(PV_HC_GRANT_COPY, 0x200000, 257));
 	SHOW("evtchn_setup_unaligned", pv_hypercall1(PV_HC_EVTCHN_SETUP, 0x200100));
+	/* Shared pages: one rule (<pv/abi/core.h>); a refusal keeps what was there. */
+	SHOW("grant_setup_ok", pv_hypercall2(PV_HC_GRANT_SETUP, (unsigned long)table, 16));
+	SHOW("grant_setup_zero", pv_hypercall2(PV_HC_GRANT_SETUP, 0, 16));
+	SHOW("grant_setup_monitor", pv_hypercall2(PV_HC_GRANT_SETUP, PV_GUEST_LOAD_MIN - 4096, 16));
+	SHOW("grant_setup_straddle", pv_hypercall2(PV_HC_GRANT_SETUP, PV_GUEST_LOAD_MIN - 4096, 512));
+	SHOW("grant_end_table_kept", pv_hypercall1(PV_HC_GRANT_END, 3));
+	SHOW("evtchn_setup_ok", pv_hypercall1(PV_HC_EVTCHN_SETUP, (unsigned long)&events));
+	SHOW("evtchn_setup_zero", pv_hypercall1(PV_HC_EVTCHN_SETUP, 0));
+	SHOW("evtchn_setup_monitor", pv_hypercall1(PV_HC_EVTCHN_SETUP, PV_BOOT_INFO_ADDR));
+	SHOW("evtchn_setup_outside", pv_hypercall1(PV_HC_EVTCHN_SETUP, ram));
 	SHOW("evtchn_send_bad_port", pv_hypercall1(PV_HC_EVTCHN_SEND, PV_EVTCHN_MAX + 5));
 	SHOW("evtchn_send_free_port", pv_hypercall1(PV_HC_EVTCHN_SEND, 7));
 	SHOW("evtchn_bind_nobody", pv_hypercall2(PV_HC_EVTCHN_BIND, 4000, 1));

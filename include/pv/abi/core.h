@@ -176,6 +176,13 @@ struct pv_boot_info {
  * of range, bad table), PV_EPERM (entry not valid for that domain, or a
  * write through a read-only grant), PV_EFAULT (frames outside the granting
  * VM's RAM, or offset/length outside the granted frames).
+ *
+ * Shared pages.  Every address a guest registers for sharing (the grant
+ * table, the event page) follows one rule: it is page-aligned (else
+ * PV_EINVAL) and the whole structure lies in RAM the guest owns, at or
+ * above PV_GUEST_LOAD_MIN (else PV_EFAULT; address 0 is never valid).  A
+ * refused registration changes nothing: the table or page registered before
+ * stays in force.
  */
 #define PV_GRANT_MAX 65536u
 #define PV_GTF_PERMIT_ACCESS 0x1u
