@@ -54,20 +54,30 @@ const char *backend_name(enum pv_backend b);
  * One test body, run once per backend: BACKEND_TEST(suite, name, opts...)
  * { ... uses `b` ... } defines suite/name_emu and suite/name_kvm (Criterion
  * options such as .timeout = 60 are passed to both); each skips with the
- * reason where its backend is unusable.
+ * reason where its backend is unusable.  BACKEND_TEST_TIMEOUTS(suite, name,
+ * emu_s, kvm_s, opts...) is the same with a timeout in seconds for each
+ * (0: Criterion's default, none), for bodies that take far longer on one.
+ * A test that runs on one backend only, on purpose, stays a plain Test()
+ * that says why.
  */
+#define BACKEND_TEST_RUN_(suite, name, be)                                                  \
+	{                                                                                   \
+		REQUIRE_BACKEND(be);                                                        \
+		suite##__##name(be);                                                        \
+	}
+
 #define BACKEND_TEST(suite, name, ...)                                                      \
 	static void suite##__##name(enum pv_backend b);                                   \
-	Test(suite, name##_emu, ##__VA_ARGS__)                                              \
-	{                                                                                   \
-		REQUIRE_BACKEND(PV_BACKEND_EMU);                                            \
-		suite##__##name(PV_BACKEND_EMU);                                            \
-	}                                                                                   \
-	Test(suite, name##_kvm, ##__VA_ARGS__)                                              \
-	{                                                                                   \
-		REQUIRE_BACKEND(PV_BACKEND_KVM);                                            \
-		suite##__##name(PV_BACKEND_KVM);                                            \
-	}                                                                                   \
+	Test(suite, name##_emu, ##__VA_ARGS__) BACKEND_TEST_RUN_(suite, name, PV_BACKEND_EMU) \
+	Test(suite, name##_kvm, ##__VA_ARGS__) BACKEND_TEST_RUN_(suite, name, PV_BACKEND_KVM) \
+	static void suite##__##name(enum pv_backend b)
+
+#define BACKEND_TEST_TIMEOUTS(suite, name, emu_s, kvm_s, ...)                               \
+	static void suite##__##name(enum pv_backend b);                                   \
+	Test(suite, name##_emu, .timeout = (emu_s), ##__VA_ARGS__)                          \
+	BACKEND_TEST_RUN_(suite, name, PV_BACKEND_EMU)                                      \
+	Test(suite, name##_kvm, .timeout = (kvm_s), ##__VA_ARGS__)                          \
+	BACKEND_TEST_RUN_(suite, name, PV_BACKEND_KVM)                                      \
 	static void suite##__##name(enum pv_backend b)
 
 /* Open file descriptors of this process (a leak check around a VM's life). */

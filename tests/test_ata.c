@@ -164,7 +164,7 @@ static size_t add_io(char *script, size_t len, size_t size, const struct io *io,
 	return len;
 }
 
-static void integrity(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, integrity, 0, 240)
 {
 	static struct run r;
 	struct disk_ctx c = { 0 };
@@ -174,7 +174,6 @@ static void integrity(enum pv_backend b)
 	unsigned int seed = (unsigned int)getpid();
 	uint64_t written = 0;
 
-	REQUIRE_BACKEND(b);
 	srand(seed);
 	disk_create(&c, (uint64_t)SMALL_SECTORS * PV_DISK_SECTOR);
 	/* LBA 0, the last sector, random spots: MULTIPLE (8 per DRQ block,
@@ -230,21 +229,17 @@ static void integrity(enum pv_backend b)
 	disk_remove(&c);
 }
 
-Test(ata, integrity_emu) { integrity(PV_BACKEND_EMU); }
-Test(ata, integrity_kvm, .timeout = 240) { integrity(PV_BACKEND_KVM); }
-
 /* ---- LBA48 on a sparse disk larger than 2^28 sectors ---- */
 
 #define BIG_SECTORS ((1ull << 28) + (1ull << 20) + 7) /* 128.5 GiB + 7 sectors */
 
-static void lba48(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, lba48, 0, 240)
 {
 	static struct run r;
 	struct disk_ctx c = { 0 };
 	char script[512];
 	unsigned long long hi = (1ull << 28) + 12345 + (unsigned long long)(getpid() % 1000);
 
-	REQUIRE_BACKEND(b);
 	disk_create(&c, BIG_SECTORS * PV_DISK_SECTOR);
 	/* Crossing 2^28 (an EXT command chosen by the driver), above it, the
 	 * last sector; LBA28 just below the limit. */
@@ -279,12 +274,9 @@ static void lba48(enum pv_backend b)
 	disk_remove(&c);
 }
 
-Test(ata, lba48_emu) { lba48(PV_BACKEND_EMU); }
-Test(ata, lba48_kvm, .timeout = 240) { lba48(PV_BACKEND_KVM); }
-
 /* ---- error bits, hostile accesses; the disk keeps working ---- */
 
-static void errors(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, errors, 0, 240)
 {
 	static struct run r;
 	struct disk_ctx c = { 0 };
@@ -302,7 +294,6 @@ static void errors(enum pv_backend b)
 		"weird dev1 hob reset w:7:9:24 r:7:9:24 "
 		"w:1073:1:25 chs:1:1:3:25 chs:0:0:0:0 chs:200:0:1:0";  /* CHS 1/1/3 = LBA 1073 */
 
-	REQUIRE_BACKEND(b);
 	disk_create(&c, (uint64_t)SMALL_SECTORS * PV_DISK_SECTOR);
 	run_ata(b, &c, false, script, &r);
 	cr_log_info("%s", r.out);
@@ -344,17 +335,13 @@ static void errors(enum pv_backend b)
 	disk_remove(&c);
 }
 
-Test(ata, errors_emu) { errors(PV_BACKEND_EMU); }
-Test(ata, errors_kvm, .timeout = 240) { errors(PV_BACKEND_KVM); }
-
 /* ---- read-only disk ---- */
 
-static void read_only(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, read_only, 0, 240)
 {
 	static struct run r;
 	struct disk_ctx c = { 0 };
 
-	REQUIRE_BACKEND(b);
 	disk_create(&c, (uint64_t)SMALL_SECTORS * PV_DISK_SECTOR);
 	run_ata(b, &c, false, "init:8 w:40:3:31", &r);
 	expect(&r, "w 40 3 0\n");
@@ -369,9 +356,6 @@ static void read_only(enum pv_backend b)
 	disk_remove(&c);
 }
 
-Test(ata, read_only_emu) { read_only(PV_BACKEND_EMU); }
-Test(ata, read_only_kvm, .timeout = 240) { read_only(PV_BACKEND_KVM); }
-
 /* ---- backing-store errors ---- */
 
 /*
@@ -381,12 +365,11 @@ Test(ata, read_only_kvm, .timeout = 240) { read_only(PV_BACKEND_KVM); }
  * RLIMIT_FSIZE of 2 MiB makes pwrite past 2 MiB fail (EFBIG): DF + ERR +
  * ABRT.  Reads and writes inside the file keep working.
  */
-static void io_errors(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, io_errors, 0, 240)
 {
 	static struct run r;
 	struct disk_ctx c = { 0 };
 
-	REQUIRE_BACKEND(b);
 	disk_create(&c, (uint64_t)SMALL_SECTORS * PV_DISK_SECTOR);
 	c.truncate_to = 1 << 20;
 	c.fsize_limit = 2 << 20;
@@ -405,9 +388,6 @@ static void io_errors(enum pv_backend b)
 	host_check(&c, 100, 2, 42);
 	disk_remove(&c);
 }
-
-Test(ata, io_errors_emu) { io_errors(PV_BACKEND_EMU); }
-Test(ata, io_errors_kvm, .timeout = 240) { io_errors(PV_BACKEND_KVM); }
 
 /* ---- exit accounting ---- */
 
@@ -454,11 +434,10 @@ static struct exits delta(enum pv_backend b, const char *base, const char *more)
 #define TF_EXITS 6
 #define STATUS_EXITS 2
 
-static void exits_4k(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(ata, exits_4k, 0, 240)
 {
 	struct exits rd, wr;
 
-	REQUIRE_BACKEND(b);
 	rd = delta(b, "init:8 rq:0:1", "init:8 rq:0:1 rq:8:8");
 	wr = delta(b, "init:8 rq:0:1", "init:8 rq:0:1 w:8:8:1");
 	cr_log_info("%s: per 4 KiB read: pio %llu (ata %llu, ata-ctl %llu), total %llu; "
@@ -485,6 +464,3 @@ static void exits_4k(enum pv_backend b)
 	cr_assert_eq(wr.pio, TF_EXITS + STATUS_EXITS + 2048);
 	cr_assert_eq(rd.pio, TF_EXITS + STATUS_EXITS + 4, "%s: %llu", backend_name(b), (unsigned long long)rd.pio);
 }
-
-Test(ata, exits_4k_emu) { exits_4k(PV_BACKEND_EMU); }
-Test(ata, exits_4k_kvm, .timeout = 240) { exits_4k(PV_BACKEND_KVM); }

@@ -42,12 +42,11 @@ static int setup(struct pv_vm *vm, void *opaque)
 	return r ? r : pv_vm_add_mmio(vm, "mmio-latch", 32ull << 20, 4096, latch, &mmio);
 }
 
-static void devices(enum pv_backend b)
+BACKEND_TEST(devices, pio_and_mmio_on)
 {
 	static struct run r;
 	struct run_opts o = { .cmdline = "0x2000000", .setup = setup };
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, TEST_GUEST("devices"), &o, &r);
 	cr_assert_eq(r.r, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "pio=42\nmmio=100\nunclaimed=ff\n");
@@ -66,9 +65,6 @@ static void devices(enum pv_backend b)
 	cr_assert_eq(r.st.devs[1].exits, 2);
 	cr_assert_eq(r.st.pio_unclaimed, 1);
 }
-
-Test(devices, pio_and_mmio_on_emu) { devices(PV_BACKEND_EMU); }
-Test(devices, pio_and_mmio_on_kvm) { devices(PV_BACKEND_KVM); }
 
 static int nop(void *o, struct pv_vcpu *v, uint64_t a, void *d, unsigned int s, bool w)
 {

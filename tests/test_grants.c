@@ -102,12 +102,11 @@ static int setup(struct pv_vm *vm, void *opaque)
 	(void)cmd;
 }
 
-static void grants(enum pv_backend b)
+BACKEND_TEST(grants, grants_revocation_and_events_on, .timeout = 60)
 {
 	static struct run r;
 	struct run_opts o = { .setup = setup, .opaque = &ctx, .cmdline = "1" };
 
-	REQUIRE_BACKEND(b);
 	memset(&ctx, 0, sizeof(ctx));
 	run_guest(b, TEST_GUEST("grants"), &o, &r);
 	cr_assert_eq(ctx.port, 1, "the first monitor port is 1 (the guest's command line says so)");
@@ -133,6 +132,3 @@ static void grants(enum pv_backend b)
 	cr_assert_eq(r.st.hypercalls[PV_HC_EVTCHN_SEND], 1001);
 	cr_assert_eq(r.st.pio_unclaimed, 1, "the doorbell to a non-monitor port");
 }
-
-Test(grants, grants_revocation_and_events_on_emu, .timeout = 60) { grants(PV_BACKEND_EMU); }
-Test(grants, grants_revocation_and_events_on_kvm, .timeout = 60) { grants(PV_BACKEND_KVM); }

@@ -5,12 +5,11 @@
 
 #include "common.h"
 
-static void check_hello(enum pv_backend b)
+BACKEND_TEST(guests, hello_on)
 {
 	struct run r;
 	char want[128];
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, GUEST("hello"), NULL, &r);
 	cr_assert_eq(r.r, 0, "%s: %s", backend_name(b), r.err);
 	cr_assert_eq(r.status, 0);
@@ -23,17 +22,13 @@ static void check_hello(enum pv_backend b)
 	cr_assert(r.st.startup_ns > 0);
 }
 
-Test(guests, hello_on_emu) { check_hello(PV_BACKEND_EMU); }
-Test(guests, hello_on_kvm) { check_hello(PV_BACKEND_KVM); }
-
 /* The boot information's TSC frequency agrees with the monitor's clock. */
-static void check_tsc_khz(enum pv_backend b)
+BACKEND_TEST(guests, tsc_khz_on)
 {
 	struct run r;
 	unsigned int khz = 0;
 	unsigned long long err = ~0ull;
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, TEST_GUEST("clock"), NULL, &r);
 	cr_assert_eq(r.r, 0, "%s", r.err);
 	cr_assert_eq(r.status, 0);
@@ -42,15 +37,11 @@ static void check_tsc_khz(enum pv_backend b)
 	cr_assert_lt(err, 20000, "tsc_khz=%u is %llu ppm off what the guest measured", khz, err);
 }
 
-Test(guests, tsc_khz_on_emu) { check_tsc_khz(PV_BACKEND_EMU); }
-Test(guests, tsc_khz_on_kvm) { check_tsc_khz(PV_BACKEND_KVM); }
-
-static void check_exitcode(enum pv_backend b)
+BACKEND_TEST(guests, exitcode_on)
 {
 	static const char *const args[] = { "0", "1", "42", "255", "256" };
 	static const int want[] = { 0, 1, 42, 255, 0 };
 
-	REQUIRE_BACKEND(b);
 	for (unsigned int i = 0; i < 5; i++) {
 		struct run r;
 		struct run_opts o = { .cmdline = args[i] };
@@ -61,15 +52,11 @@ static void check_exitcode(enum pv_backend b)
 	}
 }
 
-Test(guests, exitcode_on_emu) { check_exitcode(PV_BACKEND_EMU); }
-Test(guests, exitcode_on_kvm) { check_exitcode(PV_BACKEND_KVM); }
-
-static void check_compute(enum pv_backend b)
+BACKEND_TEST(guests, compute_on)
 {
 	struct run r;
 	struct run_opts o = { .cmdline = "10000" };
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, GUEST("compute"), &o, &r);
 	cr_assert_eq(r.r, 0, "%s", r.err);
 	/* 1229 primes below 10^4; the checksum is a hash of all of them in order. */
@@ -77,15 +64,11 @@ static void check_compute(enum pv_backend b)
 	cr_assert_eq(r.st.exits_total, 2, "compute traps only to print and exit");
 }
 
-Test(guests, compute_on_emu) { check_compute(PV_BACKEND_EMU); }
-Test(guests, compute_on_kvm) { check_compute(PV_BACKEND_KVM); }
-
 static void check_fault(enum pv_backend b, const char *how, const char *want)
 {
 	struct run r;
 	struct run_opts o = { .cmdline = how };
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, GUEST("fault"), &o, &r);
 	cr_assert_eq(r.r, -EFAULT, "fault %s: r=%d (%s)", how, r.r, r.err);
 	cr_assert(strstr(r.err, want) != NULL, "fault %s: '%s' lacks '%s'", how, r.err, want);
@@ -94,16 +77,13 @@ static void check_fault(enum pv_backend b, const char *how, const char *want)
 	cr_assert_eq(r.st.exits[PV_EXIT_FAULT], 1);
 }
 
-static void check_faults(enum pv_backend b)
+BACKEND_TEST(guests, faults_are_reported_on)
 {
 	check_fault(b, "ud2", "#UD invalid opcode");
 	check_fault(b, "null", "NULL page access at 0x10");
 	check_fault(b, "outside", "access outside guest RAM: read at 0x1001000");
 	check_fault(b, "div0", "#DE divide error");
 }
-
-Test(guests, faults_are_reported_on_emu) { check_faults(PV_BACKEND_EMU); }
-Test(guests, faults_are_reported_on_kvm) { check_faults(PV_BACKEND_KVM); }
 
 Test(guests, highmem_hypercall_args_are_64_bit)
 {

@@ -21,11 +21,10 @@ static long value(const char *out, const char *name)
 	return v;
 }
 
-static void hostile(enum pv_backend b)
+BACKEND_TEST(hostile, hypercall_arguments_on)
 {
 	static struct run r;
 
-	REQUIRE_BACKEND(b);
 	run_guest(b, TEST_GUEST("hostile"), NULL, &r);
 	cr_assert_eq(r.r, 0, "%s: %s", backend_name(b), r.err);
 	cr_assert_eq(r.status, 0);
@@ -76,6 +75,3 @@ static void hostile(enum pv_backend b)
 	cr_assert_eq(r.st.hypercalls_unknown, 2);
 	cr_assert_eq(r.st.exits[PV_EXIT_FAULT], 0);
 }
-
-Test(hostile, hypercall_arguments_on_emu) { hostile(PV_BACKEND_EMU); }
-Test(hostile, hypercall_arguments_on_kvm) { hostile(PV_BACKEND_KVM); }

@@ -179,7 +179,6 @@ static void pv_case(enum pv_backend be, const struct pv_case *c)
 	static struct door d;
 	static struct image im;
 
-	REQUIRE_BACKEND(be);
 	for (int mode = 0; mode < 2; mode++) {
 		struct faultfs_stats fst;
 		struct faultfs fs;
@@ -247,8 +246,7 @@ static void read_eio(enum pv_backend be)
 	pv_case(be, &c);
 }
 
-Test(faults, pv_read_eio_is_ioerr_emu, .timeout = 120) { read_eio(PV_BACKEND_EMU); }
-Test(faults, pv_read_eio_is_ioerr_kvm, .timeout = 240) { read_eio(PV_BACKEND_KVM); }
+BACKEND_TEST_TIMEOUTS(faults, pv_read_eio_is_ioerr, 120, 240) { read_eio(b); }
 
 static uint64_t write_base; /* WRITE_BAD or FULL, for write_fault_wrote */
 
@@ -296,10 +294,8 @@ static void write_fault(enum pv_backend be, uint64_t base, int err)
 	pv_case(be, &c);
 }
 
-Test(faults, pv_write_eio_is_ioerr_emu, .timeout = 120) { write_fault(PV_BACKEND_EMU, WRITE_BAD, EIO); }
-Test(faults, pv_write_eio_is_ioerr_kvm, .timeout = 240) { write_fault(PV_BACKEND_KVM, WRITE_BAD, EIO); }
-Test(faults, pv_write_enospc_is_ioerr_emu, .timeout = 120) { write_fault(PV_BACKEND_EMU, FULL, ENOSPC); }
-Test(faults, pv_write_enospc_is_ioerr_kvm, .timeout = 240) { write_fault(PV_BACKEND_KVM, FULL, ENOSPC); }
+BACKEND_TEST_TIMEOUTS(faults, pv_write_eio_is_ioerr, 120, 240) { write_fault(b, WRITE_BAD, EIO); }
+BACKEND_TEST_TIMEOUTS(faults, pv_write_enospc_is_ioerr, 120, 240) { write_fault(b, FULL, ENOSPC); }
 
 static void flush_eio_wrote(struct image *im)
 {
@@ -332,8 +328,7 @@ static void flush_eio(enum pv_backend be)
 	pv_case(be, &c);
 }
 
-Test(faults, pv_flush_eio_is_ioerr_emu, .timeout = 120) { flush_eio(PV_BACKEND_EMU); }
-Test(faults, pv_flush_eio_is_ioerr_kvm, .timeout = 240) { flush_eio(PV_BACKEND_KVM); }
+BACKEND_TEST_TIMEOUTS(faults, pv_flush_eio_is_ioerr, 120, 240) { flush_eio(b); }
 
 /* ---- ATA door ---- */
 
@@ -351,7 +346,6 @@ static void ata_errors(enum pv_backend be)
 	struct faultfs_stats fst;
 	struct faultfs fs;
 
-	REQUIRE_BACKEND(be);
 	faultfs_add(&rules, FAULTFS_READ, READ_BAD, 16, EIO);
 	faultfs_add(&rules, FAULTFS_WRITE, WRITE_BAD, 16, EIO);
 	faultfs_add(&rules, FAULTFS_WRITE, FULL, 16, ENOSPC);
@@ -385,8 +379,7 @@ static void ata_errors(enum pv_backend be)
 	image_verify(&im);
 }
 
-Test(faults, ata_read_unc_write_abrt_emu, .timeout = 120) { ata_errors(PV_BACKEND_EMU); }
-Test(faults, ata_read_unc_write_abrt_kvm, .timeout = 240) { ata_errors(PV_BACKEND_KVM); }
+BACKEND_TEST_TIMEOUTS(faults, ata_read_unc_write_abrt, 120, 240) { ata_errors(b); }
 
 /* FLUSH CACHE fails with ERR + DF + ABRT when fsync does; writes still land. */
 static void ata_flush(enum pv_backend be)
@@ -397,7 +390,6 @@ static void ata_flush(enum pv_backend be)
 	struct faultfs_stats fst;
 	struct faultfs fs;
 
-	REQUIRE_BACKEND(be);
 	faultfs_add(&rules, FAULTFS_FSYNC, 0, 0, EIO);
 	image_create(&im);
 	fs_start(&fs, &im, &rules);
@@ -414,8 +406,7 @@ static void ata_flush(enum pv_backend be)
 	image_verify(&im);
 }
 
-Test(faults, ata_flush_eio_is_df_abrt_emu, .timeout = 120) { ata_flush(PV_BACKEND_EMU); }
-Test(faults, ata_flush_eio_is_df_abrt_kvm, .timeout = 240) { ata_flush(PV_BACKEND_KVM); }
+BACKEND_TEST_TIMEOUTS(faults, ata_flush_eio_is_df_abrt, 120, 240) { ata_flush(b); }
 
 /* ---- faultfs itself, with plain system calls ---- */
 

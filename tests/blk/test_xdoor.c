@@ -40,14 +40,13 @@ static void run_door(enum pv_backend b, const char *path, bool pv, const char *c
 	cr_assert_eq(r.status, 0, "%s: guest exit %d", cmd, r.status);
 }
 
-static void cross(enum pv_backend b)
+BACKEND_TEST_TIMEOUTS(xdoor, pv_and_ata_see_the_same_data_on, 0, 240)
 {
 	char path[] = "/var/tmp/pv-xdoor-XXXXXX", err[256];
 	const char *ranges = " 0:1 7:16 100:3 2000:64 8191:1";
 	char cmd[160];
 	int fd;
 
-	REQUIRE_BACKEND(b);
 	fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(ftruncate(fd, 4u << 20), 0);
@@ -64,6 +63,3 @@ static void cross(enum pv_backend b)
 	run_door(b, path, true, cmd, err, sizeof(err));
 	unlink(path);
 }
-
-Test(xdoor, pv_and_ata_see_the_same_data_on_emu) { cross(PV_BACKEND_EMU); }
-Test(xdoor, pv_and_ata_see_the_same_data_on_kvm, .timeout = 240) { cross(PV_BACKEND_KVM); }
