@@ -8,6 +8,14 @@
  * used, so exceptions arrive through UC_HOOK_INTR or as uc_err values; port
  * I/O arrives in UC_HOOK_INSN hooks, where we handle it completely; HLT makes
  * uc_emu_start return with the byte before RIP equal to 0xF4.
+ *
+ * Unicorn 2.1 (DESIGN.md section 10) honours the guest's page tables, so an
+ * access the identity map does not cover (page 0, past RAM) is a #PF raised
+ * at the exact instruction, with CR2 set, before any of its effects; the
+ * fault is reported from there and nothing is replayed.  2.0 has no page
+ * faults: the access fails in the physical map, RIP is the start of the
+ * translation block, and exact_rip() replays the block to name the
+ * instruction.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 #include <unicorn/unicorn.h>
+
+#include "emu_fault.h"
 
 #include "internal.h"
 #include "../hypercalls/hypercalls.h"
@@ -43,6 +53,7 @@ struct emu_vcpu_be {
 	bool intr;
 	uint32_t intno;
 	uint64_t intr_rip;       /* where the exception hit, when a hook knows (else 0) */
+	uint64_t intr_cr2;       /* CR2 at a #PF (Unicorn 2.1) */
 	/* REP INS chunking (ins_new_exit). */
 	uint64_t ins_left, ins_rcx, ins_rdi;
 	uint32_t ins_port;
@@ -53,15 +64,29 @@ struct emu_vcpu_be {
 	bool replaying;          /* devices and hypercalls must not see the replay */
 };
 
+/* Unicorn 2.1 or later: paging honoured, #PF exact (see the top). */
+static bool uc21;
+
 static int emu_probe(char *why, size_t n)
 {
 	(void)why, (void)n;
 	return 0;
 }
 
+/* Say once per process that Unicorn 2.0 is slow. */
+static void version_note(void)
+{
+	if (!uc21)
+		pv__note("Unicorn %u.%u makes emulation slow (every guest store takes a slow path, fixed in 2.1; "
+			 "scripts/unicorn21.sh fetches 2.1)", uc_version(NULL, NULL) >> 8, uc_version(NULL, NULL) & 0xff);
+}
+
 static int emu_vm_init(struct pv_vm *vm)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	(void)vm;
+	pthread_once(&once, version_note);
 	return 0;
 }
 
@@ -182,6 +207,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	if (!be->intr) {
 		be->intr = true;
 		be->intno = intno;
+		if (uc21 && intno == 14) { /* exact on 2.1: raised by the page walk */
+			be->intr_rip = reg(uc, UC_X86_REG_RIP);
+			be->intr_cr2 = reg(uc, UC_X86_REG_CR2);
+		}
 	}
 	uc_emu_stop(uc);
 }
@@ -384,6 +413,14 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 {
 	struct emu_vcpu_be *be = v->be;
 
+	if (be->intr && be->intno == 14 && uc21) {
+		uint64_t regs[EMU_FAULT_NREGS];
+
+		emu_fault_regs(be->uc, regs);
+		pv__exception(v, 14, emu_fault_is_write(v->vm, regs, be->intr_rip, be->intr_cr2) ? 2 : 0,
+			      be->intr_rip, be->intr_cr2);
+		return;
+	}
 	if (be->intr) {
 		pv__exception(v, be->intno, 0, be->intr_rip ? be->intr_rip : rip, 0);
 		return;
@@ -395,7 +432,10 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 	case UC_ERR_READ_UNMAPPED:
 	case UC_ERR_WRITE_UNMAPPED:
 	case UC_ERR_FETCH_UNMAPPED:
-		if (e != UC_ERR_FETCH_UNMAPPED && be->bad_access)
+		/* On 2.1 only a guest's own page tables reach here (a
+		 * translation to a physical address outside RAM): RIP names
+		 * the block, nothing runs twice. */
+		if (e != UC_ERR_FETCH_UNMAPPED && be->bad_access && !uc21)
 			rip = exact_rip(v, rip);
 		if (be->bad_access && be->bad_addr < 4096) {
 			pv__exception(v, 14, be->bad_write ? 2 : 0, rip, be->bad_addr);
@@ -530,5 +570,9 @@ static const struct pv_backend_ops emu_ops = {
 
 void pv_emu_register(void)
 {
+	unsigned int major = 0, minor = 0;
+
+	uc_version(&major, &minor);
+	uc21 = major > 2 || (major == 2 && minor >= 1);
 	pv__register_emu(&emu_ops);
 }

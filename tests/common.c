@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,21 @@ bool backend_usable(enum pv_backend b, char *why, size_t n)
 	pv_set_log(quiet);
 	pv_emu_register();
 	return pv_backend_probe(b, why, n) == 0;
+}
+
+bool emu_replays_faults(char *why, size_t n)
+{
+	unsigned int (*version)(unsigned int *, unsigned int *);
+	unsigned int major = 0, minor = 0;
+
+	pv_emu_register(); /* libpv-emu, and with it Unicorn, is loaded */
+	*(void **)&version = dlsym(RTLD_DEFAULT, "uc_version");
+	if (!version)
+		return false;
+	version(&major, &minor);
+	snprintf(why, n, "Unicorn %u.%u replays the faulting block (fixed with 2.1: scripts/unicorn21.sh)", major,
+		 minor);
+	return major == 2 && minor < 1;
 }
 
 static void capture(void *opaque, const char *buf, size_t len)

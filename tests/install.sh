@@ -51,6 +51,22 @@ for lib in $(find "$d/root" -name '*.so*' -type f); do
 done
 
 libdir=$(dirname "$(find "$d/root" -name 'libpv.so' | head -n 1)")
+
+# A libpv-emu built against an unpacked Unicorn (-Dunicorn_root) carries its
+# own copy, found through RUNPATH $ORIGIN/libpv-emu: the installed library
+# must resolve Unicorn from the install prefix, not from the source tree.
+emulib=$(find "$d/root" -name 'libpv-emu.so.*' -type f | head -n 1)
+if [ -n "$emulib" ] && [ -n "$(find "$d/root" -path '*/libpv-emu/libunicorn.so.2')" ]; then
+	readelf -d "$emulib" | grep -E 'RUNPATH' | grep -qF '[$ORIGIN/libpv-emu]' ||
+		{ echo "install: $emulib lacks RUNPATH \$ORIGIN/libpv-emu"; readelf -d "$emulib" | grep PATH; exit 1; }
+	got=$(env -u LD_LIBRARY_PATH ldd "$emulib" | awk '$1 == "libunicorn.so.2" { print $3 }')
+	case "$got" in
+	"$libdir"/libpv-emu/libunicorn.so.2) ;;
+	*) echo "install: installed libpv-emu resolves Unicorn to '$got', not $libdir/libpv-emu/"; exit 1 ;;
+	esac
+	echo "install: libpv-emu resolves Unicorn from $got"
+fi
+
 out=$(LD_LIBRARY_PATH="$libdir" "$d/monitor" "$d/guest.elf" 2>&1) || { echo "install: monitor failed: $out"; exit 1; }
 echo "$out"
 echo "$out" | grep -q '^installed guest, ABI v1$' || { echo "install: no output from the guest"; exit 1; }

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,34 @@ BACKEND_TEST(abuse, fault_does_not_repeat_hypercall)
 	cr_assert_eq(count(r.out, "SIDE-EFFECT\n"), 1, "console hypercall ran %u times\n%s",
 		     count(r.out, "SIDE-EFFECT\n"), r.out);
 	cr_assert_eq(r.st.hypercalls[PV_HC_CONSOLE_WRITE], 1);
+}
+
+/* Issue 15 item 1: after a fault guest memory is what the faulting
+ * instruction left.  The guest bumps its ring producer index (41) and reads
+ * outside RAM in the same block of code: the index must be 42, as on KVM. */
+static unsigned int idx_after;
+
+static void read_idx(struct pv_vm *vm, void *opaque)
+{
+	struct run *r = opaque;
+	const char *at = strstr(r->out, "idx at 0x");
+	const unsigned int *idx = at ? pv_gpa_ptr(vm, strtoull(at + 7, NULL, 16), sizeof(*idx)) : NULL;
+
+	idx_after = idx ? *idx : 0;
+}
+
+BACKEND_TEST(abuse, fault_leaves_stores_done_once)
+{
+	static struct run r;
+	struct run_opts o = { .cmdline = "ringidx", .after = read_idx, .opaque = &r };
+	char why[160];
+
+	if (b == PV_BACKEND_EMU && emu_replays_faults(why, sizeof(why)))
+		cr_skip_test("%s", why);
+	run_guest(b, TEST_GUEST("abuse"), &o, &r);
+	cr_assert_lt(r.r, 0, "the guest was to fault\n%s", r.out);
+	cr_assert(strstr(r.err, "access outside guest RAM: read"), "%s", r.err);
+	cr_assert_eq(idx_after, 42, "producer index %u after the fault, the guest wrote 42\n%s", idx_after, r.out);
 }
 
 /* pv_block(2^64 - 6 ns) used to wrap the deadline and time out at once. */

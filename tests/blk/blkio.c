@@ -24,6 +24,9 @@
  *   mq       ARG queues, one per vCPU, each writing and reading back its own
  *            region at queue depth 8; prints "max_queues=N", one line
  *            "queue I ok=N bad=N" per queue and "w ..." lines
+ *   faultpub  one write done, then A (sector 2048) and B (sector 4096) queued;
+ *            A is published by an increment of the producer index in the
+ *            block of code that then faults: B must never reach the disk
  * Every scenario ends with "done" (or a "FAIL ..." line and status 1).
  * Data pattern: the 64-bit word at disk byte offset POS written with TAG is
  * pat(POS, TAG) (the host computes the same).
@@ -406,6 +409,33 @@ static void scenario_efbig(unsigned long long limit_sectors)
 	pv_printf("flush=%d\n", io(PVBLK_OP_FLUSH, 0, 0, 0, 0, 0));
 }
 
+/* Publish A and fault in the same block of code, with B prepared behind
+ * it.  An emulator that replayed the block would store prod twice and so
+ * publish B (the backend polls: the test gives it a long poll_ns). */
+static void scenario_faultpub(unsigned long long ram_size)
+{
+	volatile unsigned int *prod = &f.req.own->prod;
+	unsigned long bad = ram_size + (1ul << 30);
+
+	write_check(8, 4096, 40);
+	fill(WBUF, 2048, 4096, 41);
+	fill(WBUF + 4096, 4096, 4096, 42);
+	if (pvblk_front_queue(&f, PVBLK_OP_WRITE, 0, 2048, WBUF, 4096, 0, next_id++) ||
+	    pvblk_front_queue(&f, PVBLK_OP_WRITE, 0, 4096, WBUF + 4096, 4096, 0, next_id++)) {
+		FAIL("queue\n");
+		return;
+	}
+	pv_printf("prod=%u\n", *prod);
+	pv_flush();
+	pv_ring_wmb();
+	__asm__ __volatile__("incl (%0)\n\t"
+			     "mov (%1), %%rax"
+			     :
+			     : "r"(prod), "r"(bad)
+			     : "rax", "memory");
+	FAIL("survived the fault\n");
+}
+
 /* ---- the backend under a guest that does not play along ---- */
 
 static void spin_ms(unsigned long long ms)
@@ -659,7 +689,6 @@ int pv_main(const struct pv_boot_info *bi)
 	unsigned int i;
 	long r;
 
-	(void)bi;
 	for (i = 0; *p && *p != ' ' && i < sizeof(sc) - 1; i++)
 		sc[i] = *p++;
 	while (*p == ' ')
@@ -699,6 +728,8 @@ int pv_main(const struct pv_boot_info *bi)
 		scenario_flushstop();
 	else if (!strcmp(sc, "reconnect"))
 		write_check(8, 4096, 1);
+	else if (!strcmp(sc, "faultpub"))
+		scenario_faultpub(bi->ram_size);
 	else {
 		pv_printf("FAIL bad command line '%s'\n", pv_cmdline());
 		return 2;

@@ -4,6 +4,9 @@
  * Command line:
  *   replay     a console hypercall and a read outside RAM in one block of
  *              code: the fault must not repeat the hypercall
+ *   ringidx    bumps a ring producer index and reads outside RAM in one
+ *              block of code: the index must end as the guest wrote it
+ *              (prints "idx at ADDR" first)
  *   blockwrap  PV_HC_BLOCK with a timeout near 2^64 ns and nothing that
  *              could wake it: no timeout, so the VM ends in deadlock
  *   copystorm  every vCPU loops on 256-op batches of 64 KiB grant copies
@@ -40,6 +43,19 @@ int pv_main(const struct pv_boot_info *bi)
 				     : "r"(bad), "r"((unsigned long)msg), "r"((unsigned long)sizeof(msg) - 1),
 				       "i"(PV_HC_CONSOLE_WRITE), "i"(PV_HC_PORT)
 				     : "rax", "rdi", "rsi", "rdx", "memory");
+		return 3; /* not reached */
+	}
+	if (!strcmp(c, "ringidx")) {
+		static volatile unsigned int prod = 41;
+		unsigned long bad = bi->ram_size + (1ul << 30);
+
+		pv_printf("idx at 0x%lx\n", (unsigned long)&prod);
+		pv_flush();
+		__asm__ __volatile__("incl (%0)\n\t"
+				     "mov (%1), %%rax"
+				     :
+				     : "r"(&prod), "r"(bad)
+				     : "rax", "memory");
 		return 3; /* not reached */
 	}
 	if (!strcmp(c, "blockwrap")) {

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Unicorn 2.1 raises a #PF at the exact instruction but does not say
+ * whether the access was a write (the error code stays inside the engine).
+ * emu_fault_is_write() finds out without touching the guest: it runs the
+ * faulting instruction once more in a private scratch engine that holds only
+ * a copy of the instruction's bytes, with the vCPU's registers, and sees
+ * which access reaches the faulting address.
+ */
+#ifndef PV_EMU_FAULT_H
+#define PV_EMU_FAULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "internal.h"
+
+/* RAX..R15, RFLAGS, FS_BASE, GS_BASE, CR3 (in that order). */
+#define EMU_FAULT_NREGS 20
+
+/* Read the registers the probe needs from (uc) into (regs). */
+void emu_fault_regs(uc_engine *uc, uint64_t regs[EMU_FAULT_NREGS]);
+
+/* Whether the instruction at (rip) faulted writing (cr2), given the vCPU's
+ * (regs) and (vm)'s RAM for its page tables.  false when it cannot tell. */
+bool emu_fault_is_write(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t cr2);
+
+#endif
