@@ -76,9 +76,12 @@ static int emu_probe(char *why, size_t n)
 /* Say once per process that Unicorn 2.0 is slow. */
 static void version_note(void)
 {
+	unsigned int major = 0, minor = 0;
+
+	uc_version(&major, &minor);
 	if (!uc21)
 		pv__note("Unicorn %u.%u makes emulation slow (every guest store takes a slow path, fixed in 2.1; "
-			 "scripts/unicorn21.sh fetches 2.1)", uc_version(NULL, NULL) >> 8, uc_version(NULL, NULL) & 0xff);
+			 "scripts/unicorn21.sh fetches 2.1)", major, minor);
 }
 
 static int emu_vm_init(struct pv_vm *vm)
