@@ -74,25 +74,25 @@ int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size)
 			snprintf(msg, sizeof(msg), "truncated: segment %u data past the end of the file", i);
 			return elf_error(vm, -EBADMSG, msg);
 		}
-		if (p->p_vaddr < PV_GUEST_LOAD_MIN || p->p_vaddr > vm->ram_size || p->p_memsz > vm->ram_size - p->p_vaddr) {
+		if (p->p_paddr < PV_GUEST_LOAD_MIN || p->p_paddr > vm->ram_size || p->p_memsz > vm->ram_size - p->p_paddr) {
 			snprintf(msg, sizeof(msg), "segment %u [0x%llx, +0x%llx) outside guest RAM [0x%llx, 0x%llx)", i,
-				 (unsigned long long)p->p_vaddr, (unsigned long long)p->p_memsz, PV_GUEST_LOAD_MIN,
+				 (unsigned long long)p->p_paddr, (unsigned long long)p->p_memsz, PV_GUEST_LOAD_MIN,
 				 (unsigned long long)vm->ram_size);
 			return elf_error(vm, -ERANGE, msg);
 		}
 		for (unsigned int j = 0; j < i; j++) {
 			const Elf64_Phdr *q = &ph[j];
 
-			if (q->p_type == PT_LOAD && q->p_memsz && p->p_vaddr < q->p_vaddr + q->p_memsz &&
-			    q->p_vaddr < p->p_vaddr + p->p_memsz) {
+			if (q->p_type == PT_LOAD && q->p_memsz && p->p_paddr < q->p_paddr + q->p_memsz &&
+			    q->p_paddr < p->p_paddr + p->p_memsz) {
 				snprintf(msg, sizeof(msg), "segments %u and %u overlap", j, i);
 				return elf_error(vm, -EADDRINUSE, msg);
 			}
 		}
-		if ((p->p_flags & PF_X) && eh.e_entry >= p->p_vaddr && eh.e_entry - p->p_vaddr < p->p_memsz)
-			entry_ok = true;
-		if (p->p_vaddr + p->p_memsz > end)
-			end = p->p_vaddr + p->p_memsz;
+		if ((p->p_flags & PF_X) && eh.e_entry >= p->p_paddr && eh.e_entry - p->p_paddr < p->p_memsz)
+			entry_ok = true; /* the entry runs under the identity map: a physical address */
+		if (p->p_paddr + p->p_memsz > end)
+			end = p->p_paddr + p->p_memsz;
 	}
 	if (nload == 0)
 		return elf_error(vm, -ENOEXEC, "no loadable segment");
@@ -104,8 +104,8 @@ int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size)
 
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
-		memcpy(vm->ram + p->p_vaddr, img + p->p_offset, p->p_filesz);
-		memset(vm->ram + p->p_vaddr + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+		memcpy(vm->ram + p->p_paddr, img + p->p_offset, p->p_filesz);
+		memset(vm->ram + p->p_paddr + p->p_filesz, 0, p->p_memsz - p->p_filesz);
 	}
 	return pv__boot_setup(vm, eh.e_entry, end);
 }

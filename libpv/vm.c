@@ -541,8 +541,16 @@ const char *pv__exception_name(unsigned int vector)
 
 void pv__exception(struct pv_vcpu *v, unsigned int vector, uint64_t error, uint64_t rip, uint64_t cr2)
 {
-	/* A page fault on an identity map means the address is not RAM: say so
-	 * the way the emulation backend, which has no page faults, does. */
+	/* A page fault on the library's identity map means the address is not
+	 * RAM: say so the way a bad physical access is reported.  Other page
+	 * faults (RAM or a high address the guest's own page tables leave out)
+	 * name the address and the access. */
+	if (vector == 14 && cr2 >= 4096 && (cr2 < v->vm->ram_size || cr2 >= (1ull << 47))) {
+		pv__fault(v, "%s: %s at 0x%llx not mapped by the guest's page tables (rip 0x%llx)",
+			  pv__exception_name(vector), error & 0x10 ? "fetch" : error & 2 ? "write" : "read",
+			  (unsigned long long)cr2, (unsigned long long)rip);
+		return;
+	}
 	if (vector == 14 && cr2 >= 4096) {
 		pv__fault(v, "access outside guest RAM: %s at 0x%llx (rip 0x%llx)", error & 2 ? "write" : "read",
 			  (unsigned long long)cr2, (unsigned long long)rip);

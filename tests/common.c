@@ -32,7 +32,7 @@ bool backend_usable(enum pv_backend b, char *why, size_t n)
 	return pv_backend_probe(b, why, n) == 0;
 }
 
-bool emu_replays_faults(char *why, size_t n)
+bool emu_on_unicorn20(void)
 {
 	unsigned int (*version)(unsigned int *, unsigned int *);
 	unsigned int major = 0, minor = 0;
@@ -42,8 +42,6 @@ bool emu_replays_faults(char *why, size_t n)
 	if (!version)
 		return false;
 	version(&major, &minor);
-	snprintf(why, n, "Unicorn %u.%u replays the faulting block (fixed with 2.1: scripts/unicorn21.sh)", major,
-		 minor);
 	return major == 2 && minor < 1;
 }
 

@@ -80,9 +80,10 @@ const char *backend_name(enum pv_backend b);
 	BACKEND_TEST_RUN_(suite, name, PV_BACKEND_KVM)                                      \
 	static void suite##__##name(enum pv_backend b)
 
-/* Whether the emulation backend runs on Unicorn 2.0, which replays the
- * block of code before a fault (see libpv/backend_emu.c); why says so. */
-bool emu_replays_faults(char *why, size_t n);
+/* Whether the emulation backend runs on Unicorn 2.0, which ignores guest
+ * page tables and replays the block of code before a fault
+ * (libpv/backend_emu.c); 2.1 does neither. */
+bool emu_on_unicorn20(void);
 
 /* Open file descriptors of this process (a leak check around a VM's life). */
 unsigned int open_fds(void);

@@ -2,7 +2,8 @@
 /*
  * fault: does something illegal; the monitor must report it and exit
  * non-zero.  The command line picks what: ud2 (default), null, outside
- * (read past the end of RAM), div0, int3, syscall (#UD: EFER.SCE is off).
+ * (read past the end of RAM), outside-write, div0, int3, syscall (#UD:
+ * EFER.SCE is off).
  */
 #include <pv/guest/sdk.h>
 
@@ -21,6 +22,10 @@ int pv_main(const struct pv_boot_info *bi)
 	} else if (!strcmp(how, "outside")) {
 		volatile unsigned long *p = (volatile unsigned long *)(uintptr_t)(bi->ram_size + 0x1000);
 		(void)*p;
+	} else if (!strcmp(how, "outside-write")) {
+		volatile unsigned long *p = (volatile unsigned long *)(uintptr_t)(bi->ram_size + 0x1000);
+
+		*p = 1;
 	} else if (!strcmp(how, "div0")) {
 		volatile unsigned int zero = 0;
 		volatile unsigned int x = 7 / zero;

@@ -32,7 +32,7 @@ static void capture(void *opaque, const char *buf, size_t len)
 
 BACKEND_TEST(replay, unpublished_request_stays_off_the_disk, .timeout = 60)
 {
-	char dir[] = "/var/tmp/pvblk-replay-XXXXXX", path[64], why[160];
+	char dir[] = "/var/tmp/pvblk-replay-XXXXXX", path[64];
 	struct pv_vm_config cfg = { .ram_size = 16u << 20, .backend = b, .cmdline = "faultpub 1",
 				    .console = capture };
 	struct pv_blkback_config bc = { .path = path, .poll_ns = 2000000000ull }; /* the backend keeps polling */
@@ -41,8 +41,8 @@ BACKEND_TEST(replay, unpublished_request_stays_off_the_disk, .timeout = 60)
 	struct pv_vm *vm;
 	int fd, status = 0, r;
 
-	if (b == PV_BACKEND_EMU && emu_replays_faults(why, sizeof(why)))
-		cr_skip_test("%s", why);
+	if (b == PV_BACKEND_EMU && emu_on_unicorn20())
+		cr_skip_test("Unicorn 2.0 replays the block of code before a fault (2.1 does not: scripts/unicorn21.sh)");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/disk.img", dir);
 	fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);

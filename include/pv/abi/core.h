@@ -11,9 +11,8 @@
  *   - Paging on, identity-mapped (virtual == guest-physical) with 2 MiB
  *     pages, except that the first 4 KiB page (address 0) is not present so
  *     that NULL dereferences fault.  The map covers all RAM and, above it,
- *     every MMIO region the monitor registered; nothing else.  A guest must
- *     not install page tables that are not identity maps (the emulation
- *     backend ignores translation).
+ *     every MMIO region the monitor registered; nothing else.  The guest may
+ *     replace it (see "Paging" below).
  *   - CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA:
  *     SSE is enabled, but kvm_pvm cannot emulate SSE in kernel mode: the
  *     SDK builds guests with -mgeneral-regs-only.
@@ -23,11 +22,37 @@
  *   - RIP = ELF entry point, RSP = PV_BOOT_STACK_TOP (64 KiB below it are
  *     free), RDI = guest-physical address of struct pv_boot_info,
  *     RSI = vCPU id (0 for the boot vCPU).
- *   - Each ELF segment is loaded at its address with the bytes past its file
- *     size zeroed (a guest need not clear its .bss); other RAM is zero too.
+ *   - Each ELF segment is loaded at its physical address (p_paddr) with the
+ *     bytes past its file size zeroed (a guest need not clear its .bss);
+ *     other RAM is zero too.  p_vaddr is the guest's business.  The entry
+ *     point runs under the identity map, so it is a physical address inside
+ *     an executable segment.
  *   - Guest-physical memory below PV_GUEST_LOAD_MIN belongs to the monitor
  *     (GDT, IDT, fault stubs, page tables, boot info, boot stack); ELF
  *     segments must load at or above it.
+ *
+ * Paging
+ * ------
+ * The guest may build its own 4-level page tables and load CR3, for example
+ * to run a kernel linked in the higher half (examples/guests/higherhalf.c):
+ * the same guest runs the same way on both backends (the emulation backend
+ * needs Unicorn 2.1; Unicorn 2.0 ignores translation).  The rules:
+ *   - Keep linear [0x1000, PV_GUEST_LOAD_MIN) mapped to the same physical
+ *     addresses, present, writable, supervisor: the monitor's GDT, TSS, IDT,
+ *     fault stubs and exception stack live there and are used by linear
+ *     address, so an exception is reported only while they are mapped.
+ *     Address 0 may stay absent.
+ *   - 4 KiB, 2 MiB and 1 GiB pages work.  EFER.NXE is clear, so bit 63 of an
+ *     entry is reserved (a #PF); CR4.PAE is set, PCID and LA57 are off.
+ *   - Every address the guest gives the monitor stays guest-physical:
+ *     hypercall pointers, rings, grant and event pages, DMA.  The monitor
+ *     never walks the guest's tables to serve a request.
+ *   - A page fault ends the VM with a message naming the access (read or
+ *     write), the address (CR2) and RIP; a fault below guest RAM's end or
+ *     at a high address reads "not mapped by the guest's page tables", one
+ *     past RAM under the identity map "access outside guest RAM".
+ *   - The guest may not change CR0, CR4 or EFER paging bits (leave long
+ *     mode, turn off paging or PAE).
  *
  * Issuing a hypercall
  * -------------------
