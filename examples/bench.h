@@ -13,7 +13,9 @@ struct bench_plot;
 struct bench_opts {
 	bool json;                /* one JSON object per line, else a table */
 	unsigned long long count; /* device-specific amount of work; 0 = default */
-	double seconds;           /* time budget per workload; 0 = default */
+	double seconds;           /* time budget per workload run; 0 = default */
+	unsigned int repeat;      /* blk: runs per workload and door; 0 = default */
+	const char *fio;          /* blk: the fio program; NULL = "fio" if installed, "none" = no fio rows */
 	const char *disk;         /* blk: backing file or device; NULL = temporary image */
 	bool progress;            /* print progress lines on stderr */
 	struct bench_plot *plot;  /* blk: every printed row is also added here; NULL = none */
