@@ -34,6 +34,14 @@ static const struct workload workloads[] = {
 };
 #define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
+bool bench_blk_workload(const char *name)
+{
+	for (size_t i = 0; i < NR_WORKLOADS; i++)
+		if (!strcmp(workloads[i].name, name))
+			return true;
+	return false;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -508,6 +516,9 @@ static int blk_run(enum pv_backend b, const struct bench_opts *o)
 		bool ata = w->qd == 1 && !ata_missing; /* ATA PIO has no queue */
 		bool want_fio = !fio_missing && !(o->fio && !strcmp(o->fio, "none")) && (!fio_ran || fio_backend == b);
 		bool em_once = false;
+
+		if (o->workload && strcmp(o->workload, w->name))
+			continue;
 
 		host = (struct row){ .door = "host", .w = w, .n = reps };
 		fio = (struct row){ .door = "fio", .w = w, .host = &host };

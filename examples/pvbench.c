@@ -126,8 +126,8 @@ static const struct bench_device *const devices[] = { &bench_hypercall, &bench_r
 
 static const char usage[] =
 	"usage: pvbench [--device hypercall|ring|blk] [--backend all|auto|kvm|emu] [--json]\n"
-	"               [--count N] [--seconds S] [--repeat N] [--disk PATH] [--fio PROG|none]\n"
-	"               [--plot FILE.svg]\n"
+	"               [--count N] [--seconds S] [--repeat N] [--workload W] [--disk PATH]\n"
+	"               [--fio PROG|none] [--plot FILE.svg]\n"
 	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
@@ -136,6 +136,7 @@ static const char usage[] =
 	"  --seconds S    blk: time per workload run (default 0.3)\n"
 	"  --repeat N     blk: run each workload N times (1-25, default 3), each guest run between\n"
 	"                 two host halves; figures are the median with the runs' min and max\n"
+	"  --workload W   blk: only seqwrite-1m, seqread-1m, randread-4k (QD1 and QD32) or flush\n"
 	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n"
 	"  --fio PROG     blk: the fio that measures the reference rows (default: fio, if installed);\n"
 	"                 none: no fio rows\n"
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 		{ "calls", required_argument, 0, 'n' },  { "seconds", required_argument, 0, 's' },
 		{ "disk", required_argument, 0, 'D' },   { "plot", required_argument, 0, 'p' },
 		{ "repeat", required_argument, 0, 'r' }, { "fio", required_argument, 0, 'f' },
+		{ "workload", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
 	};
 	const char *backend = "all", *device = "blk", *plot_path = NULL;
@@ -239,6 +241,14 @@ int main(int argc, char **argv)
 			}
 			o.fio = optarg;
 			break;
+		case 'w':
+			if (!bench_blk_workload(optarg)) {
+				fprintf(stderr, "pvbench: unknown workload '%s' (use seqwrite-1m, seqread-1m, randread-4k "
+					"or flush)\n", optarg);
+				return 2;
+			}
+			o.workload = optarg;
+			break;
 		case 'D':
 			o.disk = optarg;
 			break;
@@ -268,9 +278,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvbench: unknown backend '%s' (use all, auto, kvm or emu)\n", backend);
 		return 2;
 	}
-	if ((o.repeat || o.fio) && dev != &bench_blk) {
-		fprintf(stderr, "pvbench: --%s is for --device blk only, not %s\n", o.repeat ? "repeat" : "fio",
-			dev->name);
+	if ((o.repeat || o.fio || o.workload) && dev != &bench_blk) {
+		fprintf(stderr, "pvbench: --%s is for --device blk only, not %s\n",
+			o.repeat ? "repeat" : o.fio ? "fio" : "workload", dev->name);
 		return 2;
 	}
 	if (plot_path && dev != &bench_blk) {

@@ -5,8 +5,9 @@ bench_host.c, bench_fio.c):
   usage: pvbench_blk.py PVBENCH      exit 0 = every check passed
 
 Short runs on the emu backend (no /dev/kvm needed) on a small image:
-  - bad --repeat/--fio arguments: one "pvbench: " line on stderr, exit 2,
-    nothing on stdout, before any benchmark;
+  - bad --repeat/--fio/--workload arguments: one "pvbench: " line on
+    stderr, exit 2, nothing on stdout, before any benchmark; --workload
+    runs only that workload;
   - --repeat N --json: every row has N runs, its median and min/max are
     those of its runs (mb_per_s, iops, exits_per_request, host_ratio), each
     guest run's ratio is against the host run it sat in, and printed
@@ -158,11 +159,13 @@ def main():
     refuse("--repeat with --device ring", "--device", "ring", "--backend", "emu", "--repeat", "2")
     refuse("--fio with --device hypercall", "--device", "hypercall", "--backend", "emu", "--fio", "none")
     refuse("--repeat without a value", "--device", "blk", "--repeat")
+    refuse("--workload bogus", "--device", "blk", "--backend", "emu", "--workload", "bogus")
+    refuse("--workload with --device ring", "--device", "ring", "--backend", "emu", "--workload", "flush")
     rc, out, _ = run("--help")
-    if rc != 0 or "--repeat" not in out or "--fio" not in out:
-        fail("--help does not describe --repeat and --fio")
+    if rc != 0 or "--repeat" not in out or "--fio" not in out or "--workload" not in out:
+        fail("--help does not describe --repeat, --fio and --workload")
     else:
-        ok("--help describes --repeat and --fio")
+        ok("--help describes --repeat, --fio and --workload")
 
     common = ("--device", "blk", "--backend", "emu", "--disk", IMAGE, "--seconds", "0.03")
 
@@ -199,6 +202,14 @@ def main():
             fail("table: " + "; ".join(bad[:5]))
         else:
             ok("table: %d rows, medians with [min-max], at most 3 significant digits" % (len(lines) - 1))
+
+    # --workload: that workload only (both queue depths of randread-4k)
+    rc, out, err = run(*common, "--repeat", "1", "--json", "--fio", "none", "--workload", "randread-4k")
+    got = sorted({(r["workload"], r["qd"]) for r in rows_of(out)}) if rc == 0 else err
+    if got != [("randread-4k", 1), ("randread-4k", 32)]:
+        fail("--workload randread-4k: exit %d, rows %s" % (rc, got))
+    else:
+        ok("--workload randread-4k: only its rows")
 
     # ---- fio rows from a stand-in fio ----
     fake = os.path.join(T, "fakefio")
