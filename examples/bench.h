@@ -13,7 +13,10 @@ struct bench_plot;
 struct bench_opts {
 	bool json;                /* one JSON object per line, else a table */
 	unsigned long long count; /* device-specific amount of work; 0 = default */
-	double seconds;           /* time budget per workload; 0 = default */
+	double seconds;           /* time budget per workload run; 0 = default */
+	unsigned int repeat;      /* blk: runs per workload and door; 0 = default */
+	const char *fio;          /* blk: the fio program; NULL = "fio" if installed, "none" = no fio rows */
+	const char *workload;     /* blk: run only the workloads of this name; NULL = all */
 	const char *disk;         /* blk: backing file or device; NULL = temporary image */
 	bool progress;            /* print progress lines on stderr */
 	struct bench_plot *plot;  /* blk: every printed row is also added here; NULL = none */
@@ -26,6 +29,9 @@ struct bench_device {
 };
 
 extern const struct bench_device bench_hypercall, bench_ring, bench_blk;
+
+/* blk: whether (name) is one of its workloads. */
+bool bench_blk_workload(const char *name);
 
 const char *bench_backend_name(enum pv_backend b);
 /* Path of an example guest ELF: $PVBENCH_GUEST_DIR or the build tree. */

@@ -2,7 +2,8 @@
 /*
  * pvbench --plot: grouped bars, one group per workload, one bar per guest
  * door x backend.  Plain stdio; the SVG needs no fonts, scripts or styles
- * from outside.  Each bar carries a <title> with its exact value.
+ * from outside.  Each bar is the median of the runs and carries a <title>
+ * with its value; a whisker over it spans the runs' min to max.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -34,7 +35,7 @@ int bench_plot_add(struct bench_plot *p, const struct bench_plot_row *r)
 struct category {
 	const char *workload;
 	unsigned int qd;
-	double host_mbps; /* < 0: no host row */
+	double host_mbps, fio_mbps; /* < 0: no host (fio) row */
 };
 
 struct series {
@@ -48,9 +49,10 @@ struct chart {
 	size_t ncat, nser;
 };
 
+/* The host's rows (our io_uring door, fio) are the baseline, not bars. */
 static bool is_host(const struct bench_plot_row *r)
 {
-	return !r->backend || !strcmp(r->door, "host");
+	return !r->backend || !strcmp(r->door, "host") || !strcmp(r->door, "fio");
 }
 
 /* Series order: pv before emulated, kvm before emu. */
@@ -74,9 +76,12 @@ static void chart_init(struct chart *c, const struct bench_plot *p)
 			if (!strcmp(c->cat[k].workload, r->workload) && c->cat[k].qd == r->qd)
 				break;
 		if (k == c->ncat)
-			c->cat[c->ncat++] = (struct category){ r->workload, r->qd, -1 };
+			c->cat[c->ncat++] = (struct category){ r->workload, r->qd, -1, -1 };
 		if (is_host(r)) {
-			c->cat[k].host_mbps = r->mb_per_s;
+			if (!strcmp(r->door, "fio"))
+				c->cat[k].fio_mbps = r->mb_per_s;
+			else
+				c->cat[k].host_mbps = r->mb_per_s;
 			continue;
 		}
 		for (k = 0; k < c->nser; k++)
@@ -119,6 +124,16 @@ static double value(const struct bench_plot_row *r, bool exits)
 		return -1;
 	v = exits ? r->exits_per_request : r->host_ratio;
 	return isfinite(v) && v >= 0 ? v : -1;
+}
+
+/* The runs' range around value(r, exits) in *lo..*hi; false if there is none. */
+static bool range(const struct bench_plot_row *r, bool exits, double *lo, double *hi)
+{
+	if (value(r, exits) < 0)
+		return false;
+	*lo = exits ? r->exits_min : r->ratio_min;
+	*hi = exits ? r->exits_max : r->ratio_max;
+	return isfinite(*lo) && isfinite(*hi) && *lo >= 0 && *lo <= *hi;
 }
 
 /* pv in blues, emulated in reds; kvm darker, emu lighter. */
@@ -229,8 +244,14 @@ static void scale(struct panel *pn, const struct chart *c)
 
 	for (size_t s = 0; s < c->nser; s++)
 		for (size_t k = 0; k < c->ncat; k++) {
-			double v = value(lookup(c, s, k), pn->exits);
+			const struct bench_plot_row *r = lookup(c, s, k);
+			double v = value(r, pn->exits), lo, hi;
 
+			if (range(r, pn->exits, &lo, &hi)) {
+				if (lo > 0 && (min == 0 || lo < min))
+					min = lo;
+				v = hi > v ? hi : v;
+			}
 			if (v > 0 && (min == 0 || v < min))
 				min = v;
 			if (v > max)
@@ -336,7 +357,14 @@ static void draw_categories(FILE *f, const struct chart *c, const struct panel *
 		if (!pn->exits && c->cat[k].host_mbps >= 0) {
 			snprintf(buf, sizeof(buf), c->cat[k].host_mbps >= 10 ? "host %.0f MB/s" : "host %.2g MB/s",
 				 c->cat[k].host_mbps);
-			text(f, x, pn->bottom + 41, "font-size=\"9\" text-anchor=\"middle\" fill=\"#777777\"", buf);
+			text(f, x, pn->bottom + 41, "class=\"host-mbps\" font-size=\"9\" text-anchor=\"middle\" "
+			     "fill=\"#777777\"", buf);
+		}
+		if (!pn->exits && c->cat[k].fio_mbps >= 0) {
+			snprintf(buf, sizeof(buf), c->cat[k].fio_mbps >= 10 ? "fio %.0f MB/s" : "fio %.2g MB/s",
+				 c->cat[k].fio_mbps);
+			text(f, x, pn->bottom + 52, "class=\"fio-mbps\" font-size=\"9\" text-anchor=\"middle\" "
+			     "fill=\"#777777\"", buf);
 		}
 	}
 }
@@ -373,6 +401,23 @@ static void draw_label(FILE *f, const struct panel *pn, double x, double bw, dou
 	fputs("</text>\n", f);
 }
 
+/* The runs' range (lo .. hi) of a bar centred at (cx), (bw) wide: a line with a cap at each end. */
+static void draw_whisker(FILE *f, const struct panel *pn, double cx, double bw, double lo, double hi, bool exits)
+{
+	double y0 = y_of(pn, lo), y1 = y_of(pn, hi), cap = bw * 0.3 < 6 ? bw * 0.3 : 6;
+	char a[32], b[32];
+
+	format_value(a, sizeof(a), lo, exits);
+	format_value(b, sizeof(b), hi, exits);
+	fprintf(f, "<line class=\"whisker\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#222222\" "
+		   "stroke-width=\"1.2\"><title>runs from %s to %s</title></line>\n",
+		cx, y0, cx, y1, a, b);
+	for (int i = 0; i < 2; i++)
+		fprintf(f, "<line class=\"whisker-cap\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" "
+			   "stroke=\"#222222\" stroke-width=\"1.2\"/>\n",
+			cx - cap, i ? y1 : y0, cx + cap, i ? y1 : y0);
+}
+
 /* The bars of panel (pn), or (labels) their value labels: these go over lines drawn in between. */
 static void draw_bars(FILE *f, const struct chart *c, const struct panel *pn, bool labels)
 {
@@ -388,8 +433,9 @@ static void draw_bars(FILE *f, const struct chart *c, const struct panel *pn, bo
 			const char *color = series_color(&c->ser[s]);
 			const char *ink = series_ink(&c->ser[s]);
 			double x = PLOT_L + gw * (double)k + gw * 0.08 + slot * (double)s + (slot - bw) / 2;
-			double v = value(r, pn->exits), y = y_of(pn, v);
+			double v = value(r, pn->exits), y = y_of(pn, v), lo = 0, hi = 0;
 			char label[32], tip[160];
+			bool has_range;
 
 			if (v < 0) { /* not measured: say so where the bar would be */
 				if (!labels)
@@ -398,8 +444,13 @@ static void draw_bars(FILE *f, const struct chart *c, const struct panel *pn, bo
 				continue;
 			}
 			format_value(label, sizeof(label), v, pn->exits);
-			if (labels) {
-				draw_label(f, pn, x, bw, slot, v == 0 && pn->exits ? pn->bottom - 11 : y, ink, label);
+			has_range = range(r, pn->exits, &lo, &hi) && hi > lo;
+			if (labels) { /* over the whisker's top */
+				double top = v == 0 && pn->exits ? pn->bottom - 11 : y;
+
+				if (has_range && y_of(pn, hi) - 2 < top)
+					top = y_of(pn, hi) - 2;
+				draw_label(f, pn, x, bw, slot, top, ink, label);
 				continue;
 			}
 			snprintf(tip, sizeof(tip), "%s door, %s, %s QD%u: %s %s", c->ser[s].door, c->ser[s].backend,
@@ -422,6 +473,8 @@ static void draw_bars(FILE *f, const struct chart *c, const struct panel *pn, bo
 					fprintf(f, "<path d=\"M%.1f %.1f l%.1f -6 v5 l%.1f 6 z\" fill=\"white\"/>\n", x - 1,
 						y + 24, bw + 2, -bw - 2);
 			}
+			if (has_range)
+				draw_whisker(f, pn, x + bw / 2, bw, lo, hi, pn->exits);
 		}
 	}
 }
@@ -483,8 +536,8 @@ int bench_plot_write(FILE *f, const struct bench_plot *p, const char *subtitle)
 		draw_bars(f, &c, &ratio, true);
 
 		text(f, PLOT_L, HEIGHT - 18, "font-size=\"10\" fill=\"#777777\"",
-		     "n/a: not measured.  A bar with a white slash runs past the axis; its label has the value.  "
-		     "Hover a bar for its exact value.");
+		     "Bars: the median of the runs; whiskers: their min to max.  n/a: not measured.  "
+		     "A white slash: the bar runs past the axis.");
 	}
 	fputs("</svg>\n", f);
 	return ferror(f) ? -1 : 0;

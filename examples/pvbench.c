@@ -126,14 +126,20 @@ static const struct bench_device *const devices[] = { &bench_hypercall, &bench_r
 
 static const char usage[] =
 	"usage: pvbench [--device hypercall|ring|blk] [--backend all|auto|kvm|emu] [--json]\n"
-	"               [--count N] [--seconds S] [--disk PATH] [--plot FILE.svg]\n"
+	"               [--count N] [--seconds S] [--repeat N] [--workload W] [--disk PATH]\n"
+	"               [--fio PROG|none] [--plot FILE.svg]\n"
 	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
 	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
 	"                 ring messages (default 20000 on emu, 2000 on kvm)\n"
-	"  --seconds S    time per blk workload (default 1)\n"
+	"  --seconds S    blk: time per workload run (default 0.3)\n"
+	"  --repeat N     blk: run each workload N times (1-25, default 3), each guest run between\n"
+	"                 two host halves; figures are the median with the runs' min and max\n"
+	"  --workload W   blk: only seqwrite-1m, seqread-1m, randread-4k (QD1 and QD32) or flush\n"
 	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n"
+	"  --fio PROG     blk: the fio that measures the reference rows (default: fio, if installed);\n"
+	"                 none: no fio rows\n"
 	"  --plot FILE    blk: also draw exits per request and the host ratio as an SVG picture\n";
 
 /* The plot's subtitle: the command line that made it. */
@@ -177,6 +183,8 @@ int main(int argc, char **argv)
 		{ "json", no_argument, 0, 'j' },         { "count", required_argument, 0, 'n' },
 		{ "calls", required_argument, 0, 'n' },  { "seconds", required_argument, 0, 's' },
 		{ "disk", required_argument, 0, 'D' },   { "plot", required_argument, 0, 'p' },
+		{ "repeat", required_argument, 0, 'r' }, { "fio", required_argument, 0, 'f' },
+		{ "workload", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
 	};
 	const char *backend = "all", *device = "blk", *plot_path = NULL;
@@ -186,6 +194,7 @@ int main(int argc, char **argv)
 	const struct bench_device *dev = NULL;
 	struct bench_opts o = { .json = false };
 	int c, ran = 0, failed = 0;
+	unsigned long n;
 	char *end;
 
 	opterr = 0;
@@ -216,6 +225,30 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'r':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || *optarg < '0' || *optarg > '9' || n == 0 || n > 25) {
+				fprintf(stderr, "pvbench: --repeat %s: give a number of runs from 1 to 25\n", optarg);
+				return 2;
+			}
+			o.repeat = (unsigned int)n;
+			break;
+		case 'f':
+			if (!*optarg) {
+				fprintf(stderr, "pvbench: --fio: give the fio program, or none\n");
+				return 2;
+			}
+			o.fio = optarg;
+			break;
+		case 'w':
+			if (!bench_blk_workload(optarg)) {
+				fprintf(stderr, "pvbench: unknown workload '%s' (use seqwrite-1m, seqread-1m, randread-4k "
+					"or flush)\n", optarg);
+				return 2;
+			}
+			o.workload = optarg;
+			break;
 		case 'D':
 			o.disk = optarg;
 			break;
@@ -243,6 +276,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(backend, "all") && strcmp(backend, "auto") && strcmp(backend, "kvm") && strcmp(backend, "emu")) {
 		fprintf(stderr, "pvbench: unknown backend '%s' (use all, auto, kvm or emu)\n", backend);
+		return 2;
+	}
+	if ((o.repeat || o.fio || o.workload) && dev != &bench_blk) {
+		fprintf(stderr, "pvbench: --%s is for --device blk only, not %s\n",
+			o.repeat ? "repeat" : o.fio ? "fio" : "workload", dev->name);
 		return 2;
 	}
 	if (plot_path && dev != &bench_blk) {

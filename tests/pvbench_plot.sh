@@ -5,7 +5,8 @@
 # One short blk run on the emu backend (no /dev/kvm needed) draws a picture
 # that parses as XML and shows what the table printed: every workload, both
 # doors, exits per request on a log axis (bar tops sit where the decade
-# gridlines say), the host ratio on a linear one with its line at 1.0.
+# gridlines say), the host ratio on a linear one with its line at 1.0, and
+# over each bar a whisker from the runs' min to their max (--repeat 3).
 # A path that cannot be written, or a device other than blk, is refused
 # before any benchmark runs: one "pvbench: " line on stderr, exit 2.
 set -u
@@ -78,12 +79,19 @@ def cls(name, tag=None):
 def txt(e):
     return "".join(e.itertext()).strip()
 
-# The rows the table printed: door workload qd backend requests exits exits/req MB/s IOPS /host
-rows = {}
+# The rows the table printed: door workload qd backend runs requests
+# exits/req [min-max] MB/s [min-max] IOPS /host [min-max]
+rows, spread = {}, {}
+def rng(s):
+    m = re.fullmatch(r"\[([0-9.]+)-([0-9.]+)\]", s)
+    assert m, "range %r is not [min-max]" % s
+    return float(m.group(1)), float(m.group(2))
 for line in open(table):
     f = line.split()
-    if len(f) == 10 and f[0] in ("pv", "emulated"):
-        rows[(f[0], f[3], f[1], int(f[2]))] = (float(f[6]), float(f[9]))
+    if len(f) == 13 and f[0] in ("pv", "emulated"):
+        key = (f[0], f[3], f[1], int(f[2]))
+        rows[key] = (float(f[6]), float(f[11]))
+        spread[(key, True)], spread[(key, False)] = rng(f[7]), rng(f[12])
 assert {d for d, _, _, _ in rows} == {"pv", "emulated"}, "table lacks a door: %s" % sorted(rows)
 
 labels = [txt(e) for e in cls("workload")]
@@ -117,9 +125,17 @@ y1, y2 = float(ref[0].get("y1")), float(ref[0].get("y2"))
 assert y1 == y2 and abs(y1 - ticks[1.0]) < 0.5, "ref-line at y %s/%s, tick 1.0 at %s" % (y1, y2, ticks[1.0])
 assert any("1.0" in txt(e) for e in cls("ref-label")), "ref-line has no 1.0 label"
 
-# Every measured row is a bar in both panels, its top where the axis says.
+def y_exits(v):
+    return decades[es[0]] - (math.log10(v) - es[0]) * per_decade
+def y_ratio(v):
+    return ticks[0.0] - min(v, max(ticks)) * per_unit
+
+# Every measured row is a bar in both panels, its top where the axis says,
+# with a whisker from the runs' min to their max over it when they differ.
 TITLE = re.compile(r"(\S+) door, (\S+), (\S+) QD(\d+): (\S+) (exits/request|x host MB/s)")
+whiskers = [(float(e.get("x1")), float(e.get("y1")), float(e.get("y2"))) for e in cls("whisker", "line")]
 seen = set()
+nwhiskers = 0
 for e in cls("bar", "rect") + cls("zero-value", "circle"):
     t = e.find(NS + "title")
     assert t is not None, "bar without a title"
@@ -130,27 +146,43 @@ for e in cls("bar", "rect") + cls("zero-value", "circle"):
     assert key in rows, "bar %r is not in the table" % t.text
     epr, ratio = rows[key]
     seen.add((key, exits))
+    lo, hi = spread[(key, exits)]
+    assert lo <= (epr if exits else ratio) <= hi, "%r: median outside [%s-%s]" % (t.text, lo, hi)
     if e.tag == NS + "circle":
         assert exits and epr == 0, "0 marker for %r but the table says %s" % (t.text, epr)
-        continue
-    top = float(e.get("y"))
-    if exits and epr >= 0.001:  # the table's 4 decimals are too coarse below
-        want = decades[es[0]] - (math.log10(epr) - es[0]) * per_decade
-        assert abs(top - want) < 2, "%r: bar top %.1f, log axis says %.1f" % (t.text, top, want)
-    elif not exits:  # a bar past the axis's end is cut there, and says so
-        cut = "cut" in e.get("class").split()
-        assert cut == (ratio > max(ticks)), "%r: cut=%s, axis ends at %s" % (t.text, cut, max(ticks))
-        want = ticks[0.0] - min(ratio, max(ticks)) * per_unit
-        assert abs(top - want) < 1.5, "%r: bar top %.1f, linear axis says %.1f" % (t.text, top, want)
+        cx = float(e.get("cx"))
+    else:
+        top = float(e.get("y"))
+        cx = float(e.get("x")) + float(e.get("width")) / 2
+        if exits and epr > 0:
+            want = y_exits(epr)
+            assert abs(top - want) < 2, "%r: bar top %.1f, log axis says %.1f" % (t.text, top, want)
+        elif not exits:  # a bar past the axis's end is cut there, and says so
+            cut = "cut" in e.get("class").split()
+            assert cut == (ratio > max(ticks)), "%r: cut=%s, axis ends at %s" % (t.text, cut, max(ticks))
+            want = y_ratio(ratio)
+            assert abs(top - want) < 1.5, "%r: bar top %.1f, linear axis says %.1f" % (t.text, top, want)
+    ratio_top = min(ticks.values()) - 10  # the exits panel lies above it
+    mine = [w for w in whiskers if abs(w[0] - cx) < 0.2 and (w[1] < ratio_top) == exits]
+    if hi > lo:
+        assert len(mine) == 1, "%r: want one whisker for [%s-%s], have %d" % (t.text, lo, hi, len(mine))
+        y = y_exits if exits else y_ratio
+        y_lo = y(lo) if lo > 0 or not exits else mine[0][1]  # 0 sits on the strip under the axis
+        assert abs(mine[0][1] - y_lo) < 2 and abs(mine[0][2] - y(hi)) < 2, \
+            "%r: whisker %.1f..%.1f, axis says %.1f..%.1f for [%s-%s]" % (t.text, mine[0][1], mine[0][2], y_lo, y(hi), lo, hi)
+        nwhiskers += 1
+    else:
+        assert not mine, "%r: a whisker but min == max (%s)" % (t.text, lo)
 missing = {(k, x) for k in rows for x in (True, False)} - seen
 assert not missing, "rows without a bar: %s" % sorted(missing)
-print("%d rows, decades 10^%d..10^%d" % (len(rows), es[0], es[-1]))
+assert nwhiskers > 0, "no whiskers at all over %d runs" % 3
+print("%d rows, %d whiskers, decades 10^%d..10^%d" % (len(rows), nwhiskers, es[0], es[-1]))
 EOF
 }
 
 # XML's special characters in the name: the subtitle (the command line) shows it.
 SVG="$T/b&<1>.svg"
-run --device blk --backend emu --seconds 0.05 --plot "$SVG"
+run --device blk --backend emu --seconds 0.05 --repeat 3 --fio none --plot "$SVG"
 if [ "$rc" -ne 0 ]; then
 	fail "blk run with --plot: exit $rc"; show_err
 elif [ "$(tail -n 1 "$T/err")" != "pvbench: wrote $SVG" ]; then

@@ -153,7 +153,9 @@ int pv_main(const struct pv_boot_info *bi)
 		pv_printf("blkbench: bad command line '%s'\n", pv_cmdline());
 		return 2;
 	}
-	for (unsigned long i2 = 0; i2 < POOL; i2 += 64)
+	/* data for the writes, in the part of the pool the workload uses (each
+	 * store costs under emulation) */
+	for (unsigned long i2 = 0; i2 < POOL && i2 < (unsigned long)qd * w.bs; i2 += 64)
 		pool[i2] = (unsigned char)i2;
 	r = !strcmp(door, "emulated") ? run_ata(&w, &done, &errors) : run_pv(&w, qd, &done, &errors);
 	marker(0);

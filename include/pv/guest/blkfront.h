@@ -22,7 +22,8 @@ struct pvblk_front {
 	unsigned long pool_len;
 	unsigned int inflight;
 	unsigned long long kicks, blocks; /* doorbells rung, blocking waits */
-	unsigned long long poll_ns;       /* poll this long for a response before blocking (0: never) */
+	unsigned long long poll_ns;       /* poll at least this long for a response before blocking (0: never) */
+	unsigned long long lat_ticks;     /* recent response time (moving average, TSC ticks): the poll window */
 };
 
 /* Read the device's configuration (capacity, features, max_queues...).
@@ -61,8 +62,12 @@ long pvblk_front_queue(struct pvblk_front *f, unsigned int op, unsigned int flag
 /* Publish queued requests; ring the doorbell only if the backend sleeps. */
 void pvblk_front_kick(struct pvblk_front *f);
 
-/* Take one response: poll for f->poll_ns, then block on the event
- * channel.  Returns 0 (and *rsp), or PV_ETIMEDOUT after about 10 s. */
+/* Take one response: poll, then block on the event channel.  The poll
+ * window is twice the recent response time (f->lat_ticks), at least
+ * f->poll_ns and at most 8 times f->poll_ns (else f->poll_ns), so a device
+ * that answers in about the window's time is not waited for by blocking
+ * every other request.  Returns 0 (and *rsp), or PV_ETIMEDOUT after about
+ * 10 s. */
 long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp);
 
 #endif
