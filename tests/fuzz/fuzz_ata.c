@@ -46,7 +46,7 @@ static void out8(uint16_t port, uint8_t v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t buf[4 * 256 * 4];
+	static uint8_t buf[64 * 4];
 	struct fuzz_in in = { data, size };
 
 	if (!vm)
@@ -62,11 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (sz == 8) {
 			/* A string transfer of the data port (REP INSW/OUTSW or D-words). */
-			unsigned int count = (unsigned int)fuzz_take(&in, 2) % 1024 + 1;
+			unsigned int count = (unsigned int)fuzz_take(&in, 1) % 64 + 1; /* a quarter sector at most */
 			unsigned int w = (op >> 7) & 1 ? 4 : 2;
 
-			if (count * w > sizeof(buf))
-				count = (unsigned int)sizeof(buf) / w;
 			if (write)
 				fuzz_take_buf(&in, buf, (size_t)count * w);
 			pv__pio_access(&vm->vcpus[0], PV_ATA_IO, buf, w, count, write, true);

@@ -140,7 +140,13 @@ def rd(reg, size=1):
 
 
 def string(write, count, dword=False, data=b''):
-    return bytes([0x30 | (0x40 if write else 0) | (0x80 if dword else 0)]) + struct.pack('<H', count - 1) + data
+    out = b''
+    while count > 0:  # 64 elements at most per access
+        n = min(count, 64)
+        out += bytes([0x30 | (0x40 if write else 0) | (0x80 if dword else 0), n - 1]) + data[:n * (4 if dword else 2)]
+        data = data[n * (4 if dword else 2):]
+        count -= n
+    return out
 
 
 put('ata', 'identify', w8(6, 0xa0) + w8(7, 0xec) + rd(7) + string(False, 256) + rd(7))
