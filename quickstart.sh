@@ -1,13 +1,13 @@
 #!/bin/sh
 # libpv quick start: installs what it needs from Debian, builds, and runs.
 #   ./quickstart.sh bench   the main job: the block exit-count benchmark (pvbench --device blk)
-#   ./quickstart.sh test    every test: normal build, ASan+UBSan build, no-KVM run
+#   ./quickstart.sh test    every test: normal build, ASan+UBSan build, no-KVM run, fuzzers (clang)
 # Idempotent; run as root on Debian 12 (or with the packages already there).
 set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev libfuse3-dev
-          spin qemu-system-x86 busybox-static cpio util-linux fio"
+          spin qemu-system-x86 busybox-static cpio util-linux fio clang libclang-rt-14-dev"
 
 install_packages() {
 	missing=""
@@ -95,6 +95,12 @@ test)
 	build build-asan -Dwerror=true -Dsanitize=true -Db_lundef=false "$uopt"
 	meson test -C build-asan --suite core --print-errorlogs --num-processes 2 || status=1
 	logs="$logs build-asan/meson-logs/testlog.json"
+	# The libFuzzer harnesses (tests/fuzz), each for a bounded time.
+	echo "== fuzzers (clang, libFuzzer + ASan + UBSan), ${FUZZ_SECONDS:-15} s each"
+	(CC=clang; export CC; build build-fuzz -Dwerror=true -Dfuzz=true) || status=1
+	FUZZ_SECONDS=${FUZZ_SECONDS:-15} FUZZ_ARTIFACTS="$PWD/build-fuzz/fuzz-artifacts" \
+		meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 1 || status=1
+	logs="$logs build-fuzz/meson-logs/testlog.json"
 	summary $logs || status=1
 	exit $status
 	;;

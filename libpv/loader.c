@@ -17,6 +17,7 @@
 #define GIB (1ull << 30)
 
 extern const uint8_t pv__stubs_start[], pv__stubs_end[];
+_Static_assert(PV_HC_PORT == 0x0500, "stubs.S writes PV_HC_PORT as a number");
 
 static int elf_error(struct pv_vm *vm, int err, const char *what)
 {

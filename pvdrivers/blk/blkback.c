@@ -91,38 +91,15 @@ static void release_slot(struct queue *q, struct slot *s)
 	q->inflight--;
 }
 
-/* Validate segments and map their grants; returns PVBLK_S_* */
-static int map_segments(struct queue *q, const struct pvblk_req *req, struct slot *s, uint64_t *total)
+/* Copy out, check and map the segments of a READ/WRITE (n of them, from
+ * pvblk__req_check), then gather them into iovecs; returns PVBLK_S_*. */
+static int map_segments(struct queue *q, const struct pvblk_req *req, unsigned int n, struct slot *s,
+			uint64_t *total)
 {
-	struct pvblk_seg segs[PVBLK_SEGS_INDIRECT];
-	unsigned int n = req->nr_segs;
-	struct pv_blkback *b = q->b;
+	int st = pvblk__req_segments(q->b->vm, req, n, q->b->disk.size / PV_DISK_SECTOR, s->maps, &s->nmaps, total);
 
-	*total = 0;
-	if (n == 0)
-		return PVBLK_S_INVALID;
-	if (req->flags & PVBLK_REQ_INDIRECT) {
-		if (n > PVBLK_SEGS_INDIRECT ||
-		    pv_grant_copy_from(b->vm, 0, req->u.indirect.gref, req->u.indirect.offset, segs,
-				       n * sizeof(segs[0])) < 0)
-			return PVBLK_S_INVALID;
-	} else {
-		if (n > PVBLK_SEGS_INLINE)
-			return PVBLK_S_INVALID;
-		memcpy(segs, req->u.seg, n * sizeof(segs[0]));
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		if (segs[i].len == 0 || segs[i].len % PV_DISK_SECTOR || segs[i].len > PVBLK_SEG_MAX)
-			return PVBLK_S_INVALID;
-		*total += segs[i].len;
-		s->maps[i] = (struct pv_grant_op){ .ref = segs[i].gref, .offset = segs[i].offset, .len = segs[i].len,
-						   .write = req->op == PVBLK_OP_READ };
-	}
-	if (*total > MAX_REQ_BYTES)
-		return PVBLK_S_INVALID;
-	s->nmaps = n;
-	if (pv_grant_map_batch(b->vm, 0, s->maps, n) != (int)n)
-		return PVBLK_S_INVALID; /* the caller releases what did map */
+	if (st != PVBLK_S_OK)
+		return st; /* the caller releases what did map */
 	/* One iovec per run of contiguous segments. */
 	s->niov = 0;
 	for (unsigned int i = 0; i < n; i++) {
@@ -282,23 +259,13 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 	struct pv_blkback *b = q->b;
 	uint64_t cap = b->disk.size / PV_DISK_SECTOR, total = 0, nsect = 0, req_sector = req->sector;
 	struct io_uring_sqe *sqe;
-	unsigned int idx;
+	unsigned int idx, nsegs;
 	struct slot *s;
 	int st, fd;
 
-	switch (req->op) {
-	case PVBLK_OP_READ:
-	case PVBLK_OP_WRITE:
-	case PVBLK_OP_FLUSH:
-	case PVBLK_OP_DISCARD:
-	case PVBLK_OP_WRITE_ZEROES:
-		break;
-	default:
-		respond(q, req->id, PVBLK_S_UNSUPP, pending);
-		return;
-	}
-	if (req->op != PVBLK_OP_READ && req->op != PVBLK_OP_FLUSH && b->disk.read_only) {
-		respond(q, req->id, PVBLK_S_IOERR, pending);
+	st = pvblk__req_check(req, cap, b->disk.read_only, &nsegs);
+	if (st != PVBLK_S_OK) {
+		respond(q, req->id, st, pending);
 		return;
 	}
 	s = get_slot(q, &idx);
@@ -313,19 +280,15 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 	s->expect = 0;
 	q->inflight++;
 	if (req->op == PVBLK_OP_READ || req->op == PVBLK_OP_WRITE) {
-		st = map_segments(q, req, s, &total);
+		st = map_segments(q, req, nsegs, s, &total);
 		nsect = total / PV_DISK_SECTOR;
-		if (st == PVBLK_S_OK && (req->sector > cap || nsect > cap - req->sector))
-			st = PVBLK_S_INVALID;
 	} else if (req->op == PVBLK_OP_FLUSH) {
 		st = PVBLK_S_OK;
 	} else {
 		uint64_t start = req->sector;
 
-		nsect = req->nr_sectors;
-		st = nsect == 0 || req->sector > cap || nsect > cap - req->sector ? PVBLK_S_INVALID : PVBLK_S_OK;
-		if (st == PVBLK_S_OK)
-			st = zero_edges(&b->disk, &start, &nsect);
+		nsect = req->nr_sectors; /* in range: pvblk__req_check */
+		st = zero_edges(&b->disk, &start, &nsect);
 		if (st == PVBLK_S_OK && nsect == 0) {
 			respond(q, req->id, st, pending); /* all of it was edges */
 			release_slot(q, s);

@@ -18,11 +18,12 @@
 #include <pv/device.h>
 #include <pv/abi/ring.h>
 
+#include "blkreq.h"
 #include "disk.h"
 #include <pv/abi/blk.h>
 
 #define RING_ENTRIES_MAX 1024u
-#define MAX_REQ_BYTES (4u << 20)
+#define MAX_REQ_BYTES PVBLK_MAX_REQ_BYTES
 #define TAG_DOORBELL (~0ull)
 #define TAG_STOP (~0ull - 1)
 #define FIXED_CHUNK (2ull << 20)  /* guest RAM registered per 2 MiB */
