@@ -405,6 +405,8 @@ int main(int argc, char **argv)
 	}
 	if (print) {
 #ifdef PV_HAVE_LIBVIRT
+		if (stats || json)
+			return fail(EXIT_USAGE, "%s", "--print-domain runs nothing: no --stats or --stats-json with it");
 		pv_set_log(hold_note); /* the probe's notes are not the XML's */
 		if (spec.backend == PV_BACKEND_AUTO) /* what auto picks here: libvirt has no "auto" */
 			spec.backend = pv_backend_probe(PV_BACKEND_KVM, NULL, 0) == 0 ? PV_BACKEND_KVM : PV_BACKEND_EMU;

@@ -195,6 +195,8 @@ run --domain "$T/base.xml" "$XDOOR"
 if [ "$rc" -ne 2 ] || ! one_line; then fail "--domain with a guest: exit $rc"; else pass "--domain with a guest: $(cat "$T/err")"; fi
 run --connect test:///default "$XDOOR"
 if [ "$rc" -ne 2 ] || ! one_line; then fail "--connect without --domain: exit $rc"; else pass "--connect without --domain: $(cat "$T/err")"; fi
+run --domain "$T/base.xml" --print-domain --stats-json "$T/x.json"
+if [ "$rc" -ne 2 ] || ! one_line; then fail "--print-domain with --stats-json: exit $rc"; else pass "--print-domain with --stats-json: $(cat "$T/err")"; fi
 run --domain "$T/missing.xml"
 if [ "$rc" -ne 2 ] || ! one_line; then fail "--domain missing file: exit $rc"; else pass "--domain missing file: $(cat "$T/err")"; fi
 echo "$FAILS failed"
