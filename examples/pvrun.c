@@ -157,8 +157,8 @@ static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
 		if (st->kvm[i].value)
 				fprintf(stderr, "  kvm  %-19s %12llu\n", st->kvm[i].name,
 					(unsigned long long)st->kvm[i].value);
-	fprintf(stderr, "%-24s %12.3f ms\n%-24s %12.3f ms\n", "create to guest entry", st->startup_ns / 1e6,
-		"guest run", st->run_ns / 1e6);
+	fprintf(stderr, "%-24s %12.3f ms\n%-24s %12.3f ms\n%-24s %12.3f ms\n", "create to guest entry",
+		st->startup_ns / 1e6, "guest run", st->run_ns / 1e6, "vCPU threads' CPU time", st->cpu_ns / 1e6);
 }
 
 static int write_json(struct pv_vm *vm, const struct pvrun_spec *spec, const struct pv_stats *st, int run,
