@@ -5,14 +5,20 @@
  * console goes to stdout and its exit status becomes pvrun's.  Exit
  * statistics go to stderr (--stats) or a JSON file (--stats-json).
  *
- * Exit status: the guest's; 2 for bad usage; 125 when the VM cannot be set
- * up (backend, memory, ELF); 126 when the guest faulted.
+ * With --domain FILE.xml the VM is a libvirt domain definition instead
+ * (pvrun_domain.h: validated by libvirt, refused by name where libpv cannot
+ * honour it); --print-domain writes the VM of a command line as domain XML.
+ *
+ * Exit status: the guest's; 2 for bad usage or refused domain XML; 125
+ * when the VM cannot be set up (backend, memory, ELF, libvirt storage);
+ * 126 when the guest faulted.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pv/ata.h>
 #include <pv/blk.h>
@@ -21,13 +27,16 @@
 #include <pv/emu.h>
 #endif
 
-#define EXIT_USAGE 2
-#define EXIT_SETUP 125
+#include "pvrun_domain.h"
+
+#define EXIT_USAGE PVRUN_EXIT_USAGE
+#define EXIT_SETUP PVRUN_EXIT_SETUP
 #define EXIT_FAULT 126
 
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
-	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] GUEST.elf\n"
+	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] [--print-domain] GUEST.elf\n"
+	"       pvrun --domain FILE.xml [--connect URI] [--stats] [--stats-json FILE] [--print-domain]\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
 	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
@@ -36,8 +45,11 @@ static const char usage[] =
 	"  --disk PATH[,ro]   a PV disk (raw image or block device), read-only with ,ro\n"
 	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
 	"  --stats            print exit counts by reason to stderr at exit\n"
-	"  --stats-json FILE  write exit counts as JSON to FILE\n"
-	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault.\n";
+	"  --stats-json FILE  write exit counts as JSON to FILE (with libvirt's statistics names under \"libvirt\")\n"
+	"  --domain FILE.xml  run the libvirt domain FILE.xml describes (no other VM options then)\n"
+	"  --connect URI      the libvirt whose storage pools hold the domain's volumes\n"
+	"  --print-domain     print the VM as libvirt domain XML instead of running it\n"
+	"Exit status: the guest's; 2 bad usage or refused XML; 125 VM setup failed; 126 guest fault.\n";
 
 static int fail(int code, const char *fmt, const char *arg)
 {
@@ -73,49 +85,54 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 
 /* ---- device flags: one row per device a user can attach ---- */
 
-struct dev_arg {
-	char path[4096];
-	bool read_only;
-};
-
-static int attach_disk(struct pv_vm *vm, const struct dev_arg *a)
+static int attach_disk(struct pv_vm *vm, struct pvrun_disk *d)
 {
-	struct pv_blkback_config c = { .path = a->path, .read_only = a->read_only, .poll_ns = 50000 };
-	struct pv_blkback *b;
+	struct pv_blkback_config c = { .path = d->path, .read_only = d->read_only, .poll_ns = 50000 };
 
-	return pv_blkback_attach(vm, &c, &b);
+	return pv_blkback_attach(vm, &c, (struct pv_blkback **)&d->dev);
 }
 
-static int attach_ata(struct pv_vm *vm, const struct dev_arg *a)
+static int attach_ata(struct pv_vm *vm, struct pvrun_disk *d)
 {
-	struct pv_ata_config c = { .path = a->path, .read_only = a->read_only };
-	struct pv_ata *ata;
+	struct pv_ata_config c = { .path = d->path, .read_only = d->read_only };
 
-	return pv_ata_attach(vm, &c, &ata);
+	return pv_ata_attach(vm, &c, (struct pv_ata **)&d->dev);
 }
 
 static const struct dev_flag {
-	const char *name;  /* the option, without "--" */
-	int (*attach)(struct pv_vm *vm, const struct dev_arg *a);
+	const char *name;     /* the option, without "--" */
+	enum pvrun_bus bus;   /* its bus in domain XML */
+	const char *target;   /* and its name there */
+	int (*attach)(struct pv_vm *vm, struct pvrun_disk *d);
 } dev_flags[] = {
-	{ "disk", attach_disk },
-	{ "ata", attach_ata },
+	{ "disk", PVRUN_BUS_VIRTIO, "vda", attach_disk },
+	{ "ata", PVRUN_BUS_IDE, "hda", attach_ata },
 };
 #define NR_DEV_FLAGS (sizeof(dev_flags) / sizeof(dev_flags[0]))
 #define DEV_OPT_BASE 1000 /* getopt value of dev_flags[0] */
 
-/* "PATH[,ro]" into a; false if it is not that. */
-static bool parse_dev_arg(const char *s, struct dev_arg *a)
+static const struct dev_flag *flag_of(enum pvrun_bus bus)
+{
+	for (size_t i = 0; i < NR_DEV_FLAGS; i++)
+		if (dev_flags[i].bus == bus)
+			return &dev_flags[i];
+	return NULL;
+}
+
+/* "PATH[,ro]" into d; false if it is not that. */
+static bool parse_dev_arg(const char *s, struct pvrun_disk *d)
 {
 	size_t n = strlen(s);
+	struct stat sb;
 
-	a->read_only = n >= 3 && !strcmp(s + n - 3, ",ro");
-	if (a->read_only)
+	d->read_only = n >= 3 && !strcmp(s + n - 3, ",ro");
+	if (d->read_only)
 		n -= 3;
-	if (n == 0 || n >= sizeof(a->path))
+	if (n == 0 || n >= sizeof(d->path))
 		return false;
-	memcpy(a->path, s, n);
-	a->path[n] = 0;
+	memcpy(d->path, s, n);
+	d->path[n] = 0;
+	d->type = stat(d->path, &sb) == 0 && S_ISBLK(sb.st_mode) ? PVRUN_SRC_BLOCK : PVRUN_SRC_FILE;
 	return true;
 }
 
@@ -140,23 +157,124 @@ static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
 		if (st->kvm[i].value)
 				fprintf(stderr, "  kvm  %-19s %12llu\n", st->kvm[i].name,
 					(unsigned long long)st->kvm[i].value);
-	fprintf(stderr, "%-24s %12.3f ms\n%-24s %12.3f ms\n", "create to guest entry", st->startup_ns / 1e6,
-		"guest run", st->run_ns / 1e6);
+	fprintf(stderr, "%-24s %12.3f ms\n%-24s %12.3f ms\n%-24s %12.3f ms\n", "create to guest entry",
+		st->startup_ns / 1e6, "guest run", st->run_ns / 1e6, "vCPU threads' CPU time", st->cpu_ns / 1e6);
 }
 
-static int write_json(struct pv_vm *vm, const struct pv_stats *st, const char *path)
+static int write_json(struct pv_vm *vm, const struct pvrun_spec *spec, const struct pv_stats *st, int run,
+		      const char *path)
 {
-	char buf[8192];
+	char buf[8192], lv[16384] = "{}";
 	FILE *f;
 	int n = pv_stats_json(st, buf, sizeof(buf));
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
+#ifdef PV_HAVE_LIBVIRT
+	n = pvrun_libvirt_stats(vm, spec, run, lv, sizeof(lv));
+	if (n < 0 || (size_t)n >= sizeof(lv))
+		return -1;
+#else
+	(void)spec;
+	(void)run;
+#endif
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "{\"backend\":\"%s\",\"stats\":%s}\n", pv_vm_backend(vm), buf);
+	fprintf(f, "{\"backend\":\"%s\",\"stats\":%s,\"libvirt\":%s}\n", pv_vm_backend(vm), buf, lv);
 	return fclose(f);
+}
+
+/* The console sink of <serial type='file'>. */
+static void console_to_file(void *opaque, const char *buf, size_t len)
+{
+	fwrite(buf, 1, len, opaque);
+	fflush(opaque);
+}
+
+/* Run the VM spec describes; returns pvrun's exit status. */
+static int run(struct pvrun_spec *spec, bool stats, const char *json)
+{
+	struct pv_vm_config cfg = { .ram_size = spec->ram_size, .vcpus = spec->vcpus, .backend = spec->backend,
+				    .cmdline = spec->has_cmdline ? spec->cmdline : NULL };
+	FILE *con = NULL;
+	struct pv_vm *vm;
+	struct pv_stats st;
+	int r, status = 0;
+
+	if (*spec->console_file) {
+		con = fopen(spec->console_file, "a");
+		if (!con)
+			return fail(EXIT_SETUP, "cannot open the console file: %s", strerror(errno));
+		cfg.console = console_to_file;
+		cfg.console_opaque = con;
+	}
+#ifdef PV_HAVE_EMU
+	pv_emu_register();
+#endif
+	pv_set_log(hold_note);
+	r = pv_vm_create(&cfg, &vm);
+	if (r < 0) {
+		if (con)
+			fclose(con);
+		return fail(EXIT_SETUP, "%s", pv_last_error());
+	}
+	r = pv_vm_load_elf(vm, spec->kernel);
+	if (r < 0) {
+		fprintf(stderr, "pvrun: cannot load %s: %s\n", spec->kernel, pv_vm_error(vm));
+		goto setup_failed;
+	}
+	for (unsigned int i = 0; i < spec->nr_disks; i++) {
+		struct pvrun_disk *d = &spec->disks[i];
+		const struct dev_flag *fl = flag_of(d->bus);
+
+		r = fl->attach(vm, d);
+		if (r < 0) {
+			fprintf(stderr, "pvrun: %s %s: %s\n", d->where, d->path, strerror(-r));
+			goto setup_failed;
+		}
+	}
+	fputs(notes, stderr);
+	pv_set_log(NULL);
+	r = pv_vm_run(vm, &status);
+	fflush(stdout);
+	if (r < 0)
+		fprintf(stderr, "pvrun: %s\n", pv_vm_error(vm));
+	pv_vm_stats(vm, -1, &st);
+	if (stats)
+		print_stats(vm, &st);
+	if (json && write_json(vm, spec, &st, r, json) < 0) {
+		fprintf(stderr, "pvrun: cannot write %s: %s\n", json, strerror(errno));
+		if (r == 0)
+			r = -EIO, status = EXIT_SETUP;
+	}
+	pv_vm_destroy(vm);
+	if (con)
+		fclose(con);
+	if (r == -EFAULT)
+		return EXIT_FAULT;
+	if (r < 0)
+		return EXIT_SETUP;
+	return status;
+
+setup_failed:
+	pv_vm_destroy(vm);
+	if (con)
+		fclose(con);
+	return EXIT_SETUP;
+}
+
+/* The name of a domain made from the command line: the guest's file name without ".elf". */
+static void default_name(struct pvrun_spec *spec)
+{
+	const char *b = strrchr(spec->kernel, '/');
+	size_t n;
+
+	b = b ? b + 1 : spec->kernel;
+	n = strlen(b);
+	if (n > 4 && !strcmp(b + n - 4, ".elf"))
+		n -= 4;
+	snprintf(spec->name, sizeof(spec->name), "%.*s", (int)n, b);
 }
 
 int main(int argc, char **argv)
@@ -165,19 +283,16 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, 0, 'b' }, { "mem", required_argument, 0, 'm' },
 		{ "cpus", required_argument, 0, 'c' },    { "cmdline", required_argument, 0, 'l' },
 		{ "stats", no_argument, 0, 's' },         { "stats-json", required_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' },
+		{ "domain", required_argument, 0, 'd' },  { "connect", required_argument, 0, 'C' },
+		{ "print-domain", no_argument, 0, 'p' },  { "help", no_argument, 0, 'h' },
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
-	static struct dev_arg dev_args[NR_DEV_FLAGS];
-	bool dev_given[NR_DEV_FLAGS] = { false };
+	static struct pvrun_spec spec = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
+	const char *json = NULL, *domain = NULL, *uri = NULL, *vm_opt = NULL;
+	bool stats = false, print = false;
 	size_t nopts = 0;
-	struct pv_vm_config cfg = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
-	const char *json = NULL;
-	bool stats = false;
 	unsigned long long n;
-	struct pv_vm *vm;
-	struct pv_stats st;
-	int c, r, status = 0;
+	int c;
 
 	for (size_t i = 0; i < sizeof(base_opts) / sizeof(base_opts[0]); i++)
 		opts[nopts++] = base_opts[i];
@@ -187,48 +302,68 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c >= DEV_OPT_BASE && c < DEV_OPT_BASE + (int)NR_DEV_FLAGS) {
-			size_t i = (size_t)(c - DEV_OPT_BASE);
+			const struct dev_flag *fl = &dev_flags[c - DEV_OPT_BASE];
+			struct pvrun_disk *d = &spec.disks[spec.nr_disks];
 
-			if (dev_given[i]) {
-				fprintf(stderr, "pvrun: --%s given twice (one such device per VM)\n", dev_flags[i].name);
+			for (unsigned int i = 0; i < spec.nr_disks; i++)
+				if (spec.disks[i].bus == fl->bus)
+					return fail(EXIT_USAGE, "--%s given twice (one such device per VM)", fl->name);
+			if (!parse_dev_arg(optarg, d)) {
+				fprintf(stderr, "pvrun: --%s %s: give PATH or PATH,ro\n", fl->name, optarg);
 				return EXIT_USAGE;
 			}
-			if (!parse_dev_arg(optarg, &dev_args[i])) {
-				fprintf(stderr, "pvrun: --%s %s: give PATH or PATH,ro\n", dev_flags[i].name, optarg);
-				return EXIT_USAGE;
-			}
-			dev_given[i] = true;
+			d->bus = fl->bus;
+			snprintf(d->target, sizeof(d->target), "%s", fl->target);
+			snprintf(d->where, sizeof(d->where), "--%s", fl->name);
+			spec.nr_disks++;
+			vm_opt = fl->name;
 			continue;
 		}
 		switch (c) {
 		case 'b':
 			if (!strcmp(optarg, "auto"))
-				cfg.backend = PV_BACKEND_AUTO;
+				spec.backend = PV_BACKEND_AUTO;
 			else if (!strcmp(optarg, "kvm"))
-				cfg.backend = PV_BACKEND_KVM;
+				spec.backend = PV_BACKEND_KVM;
 			else if (!strcmp(optarg, "emu"))
-				cfg.backend = PV_BACKEND_EMU;
+				spec.backend = PV_BACKEND_EMU;
 			else
 				return fail(EXIT_USAGE, "unknown backend '%s' (use auto, kvm or emu)", optarg);
+			vm_opt = "backend";
 			break;
 		case 'm':
 			if (!parse_num(optarg, PV_RAM_MAX >> 20, &n) || n < (PV_RAM_MIN >> 20) || n % 2)
 				return fail(EXIT_USAGE, "--mem %s: give an even number of MiB from 4 to 65536", optarg);
-			cfg.ram_size = n << 20;
+			spec.ram_size = n << 20;
+			vm_opt = "mem";
 			break;
 		case 'c':
 			if (!parse_num(optarg, PV_MAX_VCPUS, &n) || n == 0)
 				return fail(EXIT_USAGE, "--cpus %s: give a number from 1 to 64", optarg);
-			cfg.vcpus = (unsigned int)n;
+			spec.vcpus = (unsigned int)n;
+			vm_opt = "cpus";
 			break;
 		case 'l':
-			cfg.cmdline = optarg;
+			if (strlen(optarg) >= sizeof(spec.cmdline))
+				return fail(EXIT_USAGE, "%s", "--cmdline: longer than the guest command line allows");
+			strcpy(spec.cmdline, optarg);
+			spec.has_cmdline = true;
+			vm_opt = "cmdline";
 			break;
 		case 's':
 			stats = true;
 			break;
 		case 'j':
 			json = optarg;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'C':
+			uri = optarg;
+			break;
+		case 'p':
+			print = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -242,50 +377,43 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1)
-		return fail(EXIT_USAGE, "%s", optind >= argc ? "no guest ELF given (see --help)"
-							     : "give exactly one guest ELF (see --help)");
-#ifdef PV_HAVE_EMU
-	pv_emu_register();
-#endif
-	pv_set_log(hold_note);
-	r = pv_vm_create(&cfg, &vm);
-	if (r < 0)
-		return fail(EXIT_SETUP, "%s", pv_last_error());
-	r = pv_vm_load_elf(vm, argv[optind]);
-	if (r < 0) {
-		fprintf(stderr, "pvrun: cannot load %s: %s\n", argv[optind], pv_vm_error(vm));
-		pv_vm_destroy(vm);
-		return EXIT_SETUP;
-	}
-	for (size_t i = 0; i < NR_DEV_FLAGS; i++) {
-		if (!dev_given[i])
-			continue;
-		r = dev_flags[i].attach(vm, &dev_args[i]);
-		if (r < 0) {
-			fprintf(stderr, "pvrun: --%s %s: %s\n", dev_flags[i].name, dev_args[i].path, strerror(-r));
-			pv_vm_destroy(vm);
-			return EXIT_SETUP;
+	if (domain) {
+#ifdef PV_HAVE_LIBVIRT
+		char err[8192];
+		int r;
+
+		if (vm_opt)
+			return fail(EXIT_USAGE, "--%s: with --domain the domain XML is the whole VM", vm_opt);
+		if (optind != argc)
+			return fail(EXIT_USAGE, "%s: with --domain the guest is the XML's <os><kernel>", argv[optind]);
+		r = pvrun_domain_load(domain, uri, &spec, err, sizeof(err));
+		if (r) {
+			fprintf(stderr, "pvrun: %s: %s\n", domain, err);
+			return r;
 		}
+#else
+		return fail(EXIT_USAGE, "--domain %s: pvrun was built without libvirt", domain);
+#endif
+	} else {
+		if (uri)
+			return fail(EXIT_USAGE, "--connect %s: only with --domain (it resolves the XML's volumes)", uri);
+		if (optind != argc - 1)
+			return fail(EXIT_USAGE, "%s", optind >= argc ? "no guest ELF given (see --help)"
+								     : "give exactly one guest ELF (see --help)");
+		snprintf(spec.kernel, sizeof(spec.kernel), "%s", argv[optind]);
+		default_name(&spec);
 	}
-	fputs(notes, stderr);
-	pv_set_log(NULL);
-	r = pv_vm_run(vm, &status);
-	fflush(stdout);
-	if (r < 0)
-		fprintf(stderr, "pvrun: %s\n", pv_vm_error(vm));
-	pv_vm_stats(vm, -1, &st);
-	if (stats)
-		print_stats(vm, &st);
-	if (json && write_json(vm, &st, json) < 0) {
-		fprintf(stderr, "pvrun: cannot write %s: %s\n", json, strerror(errno));
-		if (r == 0)
-			r = -EIO, status = EXIT_SETUP;
+	if (print) {
+#ifdef PV_HAVE_LIBVIRT
+		if (stats || json)
+			return fail(EXIT_USAGE, "%s", "--print-domain runs nothing: no --stats or --stats-json with it");
+		pv_set_log(hold_note); /* the probe's notes are not the XML's */
+		if (spec.backend == PV_BACKEND_AUTO) /* what auto picks here: libvirt has no "auto" */
+			spec.backend = pv_backend_probe(PV_BACKEND_KVM, NULL, 0) == 0 ? PV_BACKEND_KVM : PV_BACKEND_EMU;
+		return pvrun_domain_print(&spec, stdout) < 0 || fflush(stdout) ? EXIT_SETUP : 0;
+#else
+		return fail(EXIT_USAGE, "%s", "--print-domain: pvrun was built without libvirt");
+#endif
 	}
-	pv_vm_destroy(vm);
-	if (r == -EFAULT)
-		return EXIT_FAULT;
-	if (r < 0)
-		return EXIT_SETUP;
-	return status;
+	return run(&spec, stats, json);
 }

@@ -74,6 +74,8 @@ struct pv_vcpu {
 	bool up;                 /* started (vCPU 0 at run, others by PV_HC_VCPU_UP) */
 	struct pv_boot_regs boot;
 	struct pv_counters cnt;
+	uint64_t cpu_ns;         /* CPU time of the ended thread (vm->lock) */
+	bool cpu_done;           /* cpu_ns is final: the thread has ended (vm->lock) */
 	void *be;                /* backend state */
 };
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -20,8 +21,27 @@ const char *pv_exit_reason_name(enum pv_exit_reason r)
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+/* CPU time of v's thread so far: final once it has ended, read from its
+ * clock while it runs (vm->lock keeps it from being joined meanwhile). */
+static uint64_t vcpu_cpu_ns(struct pv_vm *vm, struct pv_vcpu *v)
+{
+	struct timespec ts;
+	clockid_t cid;
+	uint64_t ns = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (v->cpu_done)
+		ns = v->cpu_ns;
+	else if (atomic_load(&v->in_thread) && !pthread_getcpuclockid(v->thread, &cid) &&
+		 !clock_gettime(cid, &ts))
+		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_unlock(&vm->lock);
+	return ns;
+}
+
 static void add_vcpu(struct pv_vm *vm, struct pv_vcpu *v, struct pv_stats *st)
 {
+	st->cpu_ns += vcpu_cpu_ns(vm, v);
 	for (int r = 0; r < PV_EXIT__COUNT; r++)
 		st->exits[r] += LOAD(v->cnt.exits[r]);
 	for (int i = 0; i < PV_HC_NR; i++)
@@ -64,6 +84,7 @@ int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 			st->hypercalls[i] -= b->hypercalls[i];
 		st->hypercalls_unknown -= b->hypercalls_unknown;
 		st->pio_unclaimed -= b->pio_unclaimed;
+		st->cpu_ns -= b->cpu_ns;
 		for (unsigned int i = 0; i < st->nr_devs && i < b->nr_devs; i++)
 			st->devs[i].exits -= b->devs[i].exits;
 		for (unsigned int i = 0; i < st->nr_kvm; i++)
@@ -127,9 +148,9 @@ int pv_stats_json(const struct pv_stats *st, char *buf, size_t size)
 		       (unsigned long long)st->devs[i].exits);
 		sep = ",";
 	}
-	APPEND("},\"pio_unclaimed\":%llu,\"startup_ns\":%llu,\"run_ns\":%llu,\"kvm\":{",
+	APPEND("},\"pio_unclaimed\":%llu,\"startup_ns\":%llu,\"run_ns\":%llu,\"cpu_ns\":%llu,\"kvm\":{",
 	       (unsigned long long)st->pio_unclaimed, (unsigned long long)st->startup_ns,
-	       (unsigned long long)st->run_ns);
+	       (unsigned long long)st->run_ns, (unsigned long long)st->cpu_ns);
 	for (unsigned int i = 0; i < st->nr_kvm; i++)
 		APPEND("%s\"%s\":%llu", i ? "," : "", st->kvm[i].name, (unsigned long long)st->kvm[i].value);
 	APPEND("}}");

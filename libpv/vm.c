@@ -637,6 +637,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct pv_vcpu *v = arg;
 	struct pv_vm *vm = v->vm;
+	struct timespec ts;
 
 	v->thread = pthread_self();
 	atomic_store(&v->in_thread, true); /* before any look at vm->stopping: see vcpu_kick */
@@ -649,7 +650,10 @@ static void *vcpu_thread(void *arg)
 			vm->t_entry = pv__now_ns();
 		vm->ops->vcpu_run(v);
 	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	pthread_mutex_lock(&vm->lock);
+	v->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	v->cpu_done = true;
 	if (v->up)
 		vm->running--;
 	pthread_cond_broadcast(&vm->cond);

@@ -102,3 +102,25 @@ Test(guests, highmem_hypercall_args_are_64_bit)
 		cr_assert_str_eq(r.out, "written at 5 GiB\n");
 	}
 }
+
+/* cpu_ns is the CPU time of the vCPU threads: about the run time for a
+ * guest that computes, far less for one that sleeps in PV_HC_BLOCK; the
+ * VM's figure is the sum of its vCPUs'. */
+BACKEND_TEST(guests, cpu_time_is_the_vcpu_threads_on)
+{
+	struct run r;
+	struct run_opts busy = { .cmdline = b == PV_BACKEND_KVM ? "20000" : "1000000" };
+	struct run_opts idle = { .cmdline = "300" };
+
+	run_guest(b, GUEST("compute"), &busy, &r);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_gt(r.st.cpu_ns, 0);
+	/* a thread that lives within the run cannot use more CPU than that (+10 ms) */
+	cr_assert_leq(r.st.cpu_ns, r.st.startup_ns + r.st.run_ns + 10000000ull, "cpu %llu ns, run %llu ns",
+		      (unsigned long long)r.st.cpu_ns, (unsigned long long)r.st.run_ns);
+	run_guest(b, TEST_GUEST("sleep"), &idle, &r);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_geq(r.st.run_ns, 300000000ull);
+	cr_assert_lt(r.st.cpu_ns, r.st.run_ns / 3, "cpu %llu ns while sleeping %llu ns",
+		     (unsigned long long)r.st.cpu_ns, (unsigned long long)r.st.run_ns);
+}

@@ -6,10 +6,30 @@
 
 #include "common.h"
 
+/* After the run: the VM's CPU time and the sum of its vCPUs'. */
+struct cpu_sum {
+	uint64_t vm, sum;
+};
+
+static void cpu_after(struct pv_vm *vm, void *opaque)
+{
+	struct cpu_sum *c = opaque;
+	struct pv_stats st;
+
+	cr_assert_eq(pv_vm_stats(vm, -1, &st), 0);
+	c->vm = st.cpu_ns;
+	for (unsigned int i = 0; i < pv_vm_vcpus(vm); i++) {
+		cr_assert_eq(pv_vm_stats(vm, (int)i, &st), 0);
+		cr_assert_gt(st.cpu_ns, 0, "vCPU %u used no CPU time", i);
+		c->sum += st.cpu_ns;
+	}
+}
+
 static void smp(enum pv_backend b, unsigned int n)
 {
 	static struct run r;
-	struct run_opts o = { .vcpus = n };
+	struct cpu_sum cpu = { 0, 0 };
+	struct run_opts o = { .vcpus = n, .after = cpu_after, .opaque = &cpu };
 	char want[64];
 	unsigned long sum = 0;
 
@@ -21,6 +41,8 @@ static void smp(enum pv_backend b, unsigned int n)
 	cr_assert(strstr(r.out, want), "%s", r.out);
 	cr_assert(strstr(r.out, n > 1 ? "again=-16\n" : "again=0\n"), "%s", r.out);
 	cr_assert_eq(r.st.hypercalls[PV_HC_VCPU_UP], n > 1 ? n : 0);
+	cr_assert_eq(cpu.vm, cpu.sum, "VM cpu_ns %llu, vCPUs' sum %llu", (unsigned long long)cpu.vm,
+		     (unsigned long long)cpu.sum);
 }
 
 BACKEND_TEST(smp, four_vcpus_on) { smp(b, 4); }

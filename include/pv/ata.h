@@ -69,6 +69,9 @@ struct pv_ata_stats {
 	uint64_t sectors_written; /* to the backing store */
 	uint64_t errors;          /* commands that ended with ERR */
 	uint64_t stray_data;      /* data-port accesses without DRQ */
+	/* Completed without error: read commands and the bytes they read,
+	 * write commands and the bytes they wrote, FLUSH CACHE (EXT) commands. */
+	uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, fl_reqs;
 };
 /* Copy the counters into *st (zeros for a NULL ata). */
 void pv_ata_stats(struct pv_ata *ata, struct pv_ata_stats *st);

@@ -40,6 +40,9 @@ struct pv_blkback_stats {
 	uint64_t notifications;  /* event-channel notifications sent to the guest */
 	uint64_t sleeps;         /* times a queue thread slept waiting for work */
 	uint64_t fixed_chunks;   /* 2 MiB chunks of guest RAM registered (pinned), summed over queues */
+	/* Requests that completed with PVBLK_S_OK: reads and the bytes they
+	 * read, writes and the bytes they wrote, flushes. */
+	uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, fl_reqs;
 };
 
 /*

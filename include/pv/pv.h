@@ -182,6 +182,8 @@ struct pv_stats {
 	uint64_t pio_unclaimed;        /* port I/O to no device (includes PV_NULL_PORT) */
 	uint64_t startup_ns;           /* pv_vm_create() to first guest instruction */
 	uint64_t run_ns;               /* first guest instruction to VM end */
+	uint64_t cpu_ns;               /* CPU time of the vCPU threads: guest code and the
+	                                * exits handled on them (libvirt's vcpu.N.time) */
 	unsigned int nr_kvm;           /* KVM binary statistics, summed over vCPUs (kvm backend) */
 	struct {
 		char name[48];

@@ -209,6 +209,7 @@ static void read_block(struct pv_ata *a)
 		return;
 	}
 	a->st.sectors_read += n;
+	a->st.rd_bytes += (uint64_t)n * PV_DISK_SECTOR;
 	a->pos = 0;
 	a->end = n * PV_DISK_SECTOR;
 	a->status = ST_DRDY | ST_DSC | ST_DRQ;
@@ -235,10 +236,12 @@ static void block_done(struct pv_ata *a)
 	case X_READ:
 		a->lba += n;
 		a->left -= n;
-		if (a->left)
+		if (a->left) {
 			read_block(a);
-		else
+		} else {
+			a->st.rd_reqs++;
 			finish_ok(a);
+		}
 		return;
 	case X_WRITE:
 		if (pv_disk_write(a->disk, a->lba, a->buf, n) < 0) {
@@ -246,12 +249,15 @@ static void block_done(struct pv_ata *a)
 			return;
 		}
 		a->st.sectors_written += n;
+		a->st.wr_bytes += (uint64_t)n * PV_DISK_SECTOR;
 		a->lba += n;
 		a->left -= n;
-		if (a->left)
+		if (a->left) {
 			start_write_block(a);
-		else
+		} else {
+			a->st.wr_reqs++;
 			finish_ok(a);
+		}
 		return;
 	case X_NONE:
 		break;
@@ -417,6 +423,8 @@ static void command(struct pv_ata *a, uint8_t cmd)
 	case 0xEA:
 		if (!a->disk->read_only && pv_disk_flush(a->disk) < 0)
 			fail(a, ST_DF, ER_ABRT);
+		else
+			a->st.fl_reqs++;
 		break;
 	case 0xEF: /* SET FEATURES: only "set transfer mode" to a PIO mode */
 		if (a->cur[R_FEATURE] != 0x03 || (a->cur[R_NSECT] >> 3) > 1 ||

@@ -340,6 +340,24 @@ static void handle(struct queue *q, const struct pvblk_req *req, int *pending)
 	io_uring_sqe_set_data64(sqe, idx);
 }
 
+/* Count a request of op that completed with PVBLK_S_OK, moving bytes. */
+static void count_done(struct queue *q, uint8_t op, uint64_t bytes)
+{
+	switch (op) {
+	case PVBLK_OP_READ:
+		atomic_fetch_add(&q->rd_reqs, 1);
+		atomic_fetch_add(&q->rd_bytes, bytes);
+		break;
+	case PVBLK_OP_WRITE:
+		atomic_fetch_add(&q->wr_reqs, 1);
+		atomic_fetch_add(&q->wr_bytes, bytes);
+		break;
+	case PVBLK_OP_FLUSH:
+		atomic_fetch_add(&q->fl_reqs, 1);
+		break;
+	}
+}
+
 static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending)
 {
 	struct slot *s = &q->slots[cqe->user_data];
@@ -349,6 +367,8 @@ static void complete(struct queue *q, struct io_uring_cqe *cqe, int *pending)
 		st = PVBLK_S_UNSUPP;
 	else if (cqe->res < 0 || (s->expect && (uint64_t)cqe->res != s->expect))
 		st = PVBLK_S_IOERR; /* EIO, ENOSPC, a short transfer */
+	if (st == PVBLK_S_OK)
+		count_done(q, s->op, s->expect);
 	respond(q, s->id, st, pending);
 	release_slot(q, s);
 }

@@ -286,6 +286,11 @@ static void add_stats(const struct queue *q, struct pv_blkback_stats *st)
 	st->notifications += atomic_load(&q->notifications);
 	st->sleeps += atomic_load(&q->sleeps);
 	st->fixed_chunks += atomic_load(&q->fixed_chunks);
+	st->rd_reqs += atomic_load(&q->rd_reqs);
+	st->rd_bytes += atomic_load(&q->rd_bytes);
+	st->wr_reqs += atomic_load(&q->wr_reqs);
+	st->wr_bytes += atomic_load(&q->wr_bytes);
+	st->fl_reqs += atomic_load(&q->fl_reqs);
 }
 
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)

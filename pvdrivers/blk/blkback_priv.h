@@ -60,6 +60,7 @@ struct queue {
 	struct slot *slots;
 	unsigned int nslots, inflight;
 	atomic_uint_fast64_t requests, errors, invalid, notifications, sleeps;
+	atomic_uint_fast64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, fl_reqs; /* completed OK */
 };
 
 struct pv_blkback {

@@ -2,7 +2,8 @@
 /*
  * xdoor: one disk, two doors.  Command line "DOOR OP SEED LBA:N ...":
  * DOOR pv or ata; OP write (fill each range with the pattern of SEED) or
- * check (read each range and compare).  Prints "ok" or the first mismatch.
+ * check (read each range and compare).  A range "flush" flushes the disk
+ * instead.  Prints "ok" or the first mismatch.
  */
 #include <pv/guest/ata.h>
 #include <pv/guest/blkfront.h>
@@ -16,6 +17,21 @@ static struct pv_ata_dev ata;
 static unsigned char pat(unsigned long long seed, unsigned long long lba, unsigned int i)
 {
 	return (unsigned char)(seed * 31 + lba * 7 + i * 3 + (i >> 8));
+}
+
+static long flush(int use_pv)
+{
+	struct pvblk_rsp rsp;
+	long r;
+
+	if (!use_pv)
+		return pv_ata_flush(&ata);
+	r = pvblk_front_queue(&f, PVBLK_OP_FLUSH, 0, 0, 0, 0, 0, 0);
+	if (r)
+		return r;
+	pvblk_front_kick(&f);
+	r = pvblk_front_wait(&f, &rsp);
+	return r ? r : rsp.status ? PV_EIO : 0;
 }
 
 static long io(int use_pv, int write, unsigned long long lba, unsigned int n)
@@ -51,6 +67,15 @@ int pv_main(const struct pv_boot_info *bi)
 		return 1;
 	}
 	while (*p == ' ') {
+		if (!strncmp(p, " flush", 6)) {
+			p += 6;
+			r = flush(use_pv);
+			if (r) {
+				pv_printf("flush error %ld\n", r);
+				return 1;
+			}
+			continue;
+		}
 		unsigned long long lba = pv_strtoull(p + 1, &p);
 		unsigned int n = (unsigned int)pv_strtoull(p + 1, &p);
 

@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pvrun --domain --connect against a real libvirtd of the test's own: started
+# in a mount and network namespace the test creates (libvirt's state and
+# configuration directories are private tmpfs there, so the host's libvirt
+# is not touched), with only the storage driver, its socket in the test's
+# directory.  A directory storage pool with a raw volume is defined through
+# virsh; a domain XML whose disk is that volume runs on each backend, and
+# the guest's data lands in the volume's file; a missing volume, an inactive
+# pool and a round trip through --print-domain are checked on the daemon.
+#   usage: libvirtd.sh PVRUN XDOOR_GUEST
+# Exit 77 (skipped) with the reason when libvirtd cannot be started here.
+set -u
+PVRUN=$1 XDOOR=$2
+DRIVERS=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
+skip() { echo "SKIP: $*"; exit 77; }
+
+if [ "${3:-}" != --inside ]; then
+	[ "$(id -u)" = 0 ] || skip "needs root: libvirtd runs in private mount and network namespaces"
+	command -v libvirtd >/dev/null || skip "no libvirtd (Debian package libvirt-daemon)"
+	command -v virsh >/dev/null || skip "no virsh (Debian package libvirt-clients)"
+	[ -e "$DRIVERS/libvirt_driver_storage.so" ] || skip "no libvirt storage driver in $DRIVERS"
+	unshare -mn true 2>/dev/null || skip "cannot create mount and network namespaces (unshare -mn)"
+	exec unshare -mn --propagation private "$0" "$PVRUN" "$XDOOR" --inside
+fi
+
+T=$(mktemp -d) || exit 1
+LVPID=
+cleanup() { [ -n "$LVPID" ] && kill "$LVPID" 2>/dev/null && wait "$LVPID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+FAILS=0
+fail() { echo "FAIL: $*"; sed 's/^/    stderr: /' "$T/err"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+run() { "$PVRUN" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+one_line() { [ "$(grep -c '' "$T/err")" -eq 1 ] && grep -q '^pvrun: ' "$T/err"; }
+
+# libvirt's state and configuration: private and empty in this namespace.
+for d in /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /run/libvirt; do
+	[ -d "$d" ] && { mount -t tmpfs pvtest "$d" || skip "cannot mount a tmpfs on $d"; }
+done
+mkdir -p "$T/drv" "$T/run" "$T/pool"
+ln -s "$DRIVERS/libvirt_driver_storage.so" "$T/drv/"
+cat >"$T/libvirtd.conf" <<EOF
+unix_sock_dir = "$T/run"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+EOF
+LIBVIRT_DRIVER_DIR=$T/drv libvirtd --config "$T/libvirtd.conf" --pid-file "$T/libvirtd.pid" >"$T/libvirtd.log" 2>&1 &
+LVPID=$!
+URI="storage:///system?socket=$T/run/libvirt-sock"
+for _ in $(seq 100); do
+	virsh -q -c "$URI" pool-list --all >/dev/null 2>&1 && break
+	kill -0 "$LVPID" 2>/dev/null || skip "libvirtd exited: $(tail -3 "$T/libvirtd.log" | tr '\n' ' ')"
+	sleep 0.2
+done
+virsh -q -c "$URI" pool-list --all >/dev/null 2>&1 || skip "libvirtd did not answer in 20 s: $(tail -3 "$T/libvirtd.log" | tr '\n' ' ')"
+echo "libvirtd $LVPID answers on $URI"
+
+if ! virsh -q -c "$URI" pool-define-as pvpool dir --target "$T/pool" >"$T/err" 2>&1 ||
+   ! virsh -q -c "$URI" pool-start pvpool >"$T/err" 2>&1 ||
+   ! virsh -q -c "$URI" vol-create-as pvpool disk.img 4M --format raw >"$T/err" 2>&1; then
+	fail "cannot define the pool and volume"; exit 1
+fi
+VOLPATH=$(virsh -q -c "$URI" vol-path --pool pvpool disk.img)
+[ "$VOLPATH" = "$T/pool/disk.img" ] || { fail "vol-path says '$VOLPATH'"; exit 1; }
+pass "pool pvpool (dir) with volume disk.img at $VOLPATH"
+
+# domain TYPE CMDLINE POOL VOLUME: a domain whose PV disk is a libvirt volume
+domain() {
+	cat <<EOF
+<domain type='$1'>
+  <name>volguest</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><kernel>$XDOOR</kernel><cmdline>$2</cmdline></os>
+  <devices>
+    <disk type='volume' device='disk'>
+      <driver type='raw'/>
+      <source pool='$3' volume='$4'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+EOF
+}
+
+seed=20
+for BACKEND in emu kvm; do
+	TYPE=qemu
+	if [ "$BACKEND" = kvm ]; then
+		TYPE=kvm
+		"$PVRUN" --backend kvm "$XDOOR" >/dev/null 2>"$T/err" </dev/null
+		if grep -q 'backend kvm unusable' "$T/err"; then
+			echo "skip: kvm ($(cat "$T/err"))"; continue
+		fi
+	fi
+	seed=$((seed + 1))
+	domain $TYPE "pv write $seed 0:8 2000:64" pvpool disk.img >"$T/vol.xml"
+	run --domain "$T/vol.xml" --connect "$URI" --stats-json "$T/vol.json"
+	if [ "$rc" -ne 0 ] || ! grep -qx ok "$T/out"; then fail "$BACKEND: volume disk: exit $rc: $(cat "$T/out")"
+	else pass "$BACKEND: a <disk type='volume'> resolved through libvirtd runs"; fi
+	got=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["libvirt"]; print(s["block.0.path"], s["block.0.wr.reqs"], s["block.0.wr.bytes"])' "$T/vol.json" 2>&1)
+	if [ "$got" != "$VOLPATH 2 36864" ]; then fail "$BACKEND: stats of the volume: $got"
+	else pass "$BACKEND: block.0.path is the volume's path, 2 writes of 36864 bytes"; fi
+	# The data is in the volume's file: read back through the other door, by path.
+	run --backend $BACKEND --ata "$VOLPATH,ro" --cmdline "ata check $seed 0:8 2000:64" "$XDOOR"
+	if [ "$rc" -ne 0 ] || ! grep -qx ok "$T/out"; then fail "$BACKEND: the volume's file lacks the guest's data: $(cat "$T/out")"
+	else pass "$BACKEND: the guest's writes are in the volume's file"; fi
+done
+if [ "$(dd if="$VOLPATH" bs=512 skip=2000 count=1 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ]; then
+	fail "sector 2000 of the volume is still zero"
+else pass "sector 2000 of $VOLPATH holds data"; fi
+
+# Round trip: the volume stays a volume.
+run --domain "$T/vol.xml" --connect "$URI" --print-domain
+cp "$T/out" "$T/rt.xml"
+if [ "$rc" -ne 0 ] || ! grep -q "<source pool='pvpool' volume='disk.img'/>" "$T/rt.xml" ||
+   ! virt-xml-validate "$T/rt.xml" domain >/dev/null 2>&1; then fail "--print-domain of a volume disk: exit $rc"
+else pass "--print-domain keeps the volume (pool and name), valid XML"; fi
+run --domain "$T/rt.xml" --connect "$URI" --print-domain
+if ! cmp -s "$T/out" "$T/rt.xml"; then fail "volume round trip differs"; else pass "volume XML round-trips"; fi
+
+# Clear errors from the daemon.
+domain qemu "pv check 1 0:1" pvpool nosuch.img >"$T/nosuch.xml"
+run --domain "$T/nosuch.xml" --connect "$URI"
+if [ "$rc" -ne 125 ] || ! one_line || ! grep -q "no volume 'nosuch.img' in storage pool 'pvpool'" "$T/err"; then fail "missing volume: exit $rc"
+else pass "missing volume: $(sed "s|$T/||g" "$T/err")"; fi
+domain qemu "pv check 1 0:1" nopool disk.img >"$T/nopool.xml"
+run --domain "$T/nopool.xml" --connect "$URI"
+if [ "$rc" -ne 125 ] || ! one_line || ! grep -q "no storage pool 'nopool'" "$T/err"; then fail "missing pool: exit $rc"
+else pass "missing pool: $(sed "s|$T/||g" "$T/err")"; fi
+sed "s|</devices>|<interface type='network'><source network='default'/></interface></devices>|" "$T/vol.xml" >"$T/net.xml"
+run --domain "$T/net.xml" --connect "$URI"
+if [ "$rc" -ne 2 ] || ! one_line || ! grep -q "/domain/devices/interface: not supported yet" "$T/err"; then fail "interface: exit $rc"
+else pass "interface: $(sed "s|$T/||g" "$T/err")"; fi
+virsh -q -c "$URI" pool-destroy pvpool >/dev/null 2>&1
+run --domain "$T/vol.xml" --connect "$URI"
+if [ "$rc" -ne 125 ] || ! one_line || ! grep -q "storage pool 'pvpool' on .* is not active" "$T/err"; then fail "inactive pool: exit $rc"
+else pass "inactive pool: $(sed "s|$T/||g" "$T/err")"; fi
+run --domain "$T/vol.xml" --connect "qemu+unix:///system?socket=$T/run/nosuch-sock"
+if [ "$rc" -ne 125 ] || ! one_line || ! grep -q "cannot connect to" "$T/err"; then fail "unreachable libvirt: exit $rc"
+else pass "unreachable libvirt: $(sed "s|$T/||g" "$T/err")"; fi
+echo "$FAILS failed"
+[ "$FAILS" -eq 0 ]
