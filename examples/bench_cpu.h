@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef PVBENCH_CPU_H
+#define PVBENCH_CPU_H
+
+/* Run workload (0 sieve, 1 stores, 2 branchy) of cpuwork.h natively once;
+ * returns its checksum. */
+unsigned long bench_cpu_native(int workload);
+
+#endif
