@@ -76,8 +76,10 @@ static int cpu_run(enum pv_backend b, const struct bench_opts *o)
 			return -1;
 		}
 		for (unsigned long long r = 0; r < reps; r++) {
-			unsigned long long t0 = now_ns(), t;
+			unsigned long long t0, t;
 
+			bench_cpu_native_prepare(w);
+			t0 = now_ns();
 			nsum = bench_cpu_native(w);
 			t = now_ns() - t0;
 			if (t < native_ns)

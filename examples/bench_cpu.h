@@ -6,4 +6,7 @@
  * returns its checksum. */
 unsigned long bench_cpu_native(int workload);
 
+/* What workload needs before each timed run (the sieve's zeroed buffer). */
+void bench_cpu_native_prepare(int workload);
+
 #endif

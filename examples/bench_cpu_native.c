@@ -7,6 +7,12 @@
 static unsigned char sieve_buf[CPUWORK_SIEVE_N];
 static unsigned long store_buf[CPUWORK_STORE_WORDS];
 
+void bench_cpu_native_prepare(int workload)
+{
+	if (workload == 0)
+		cpuwork_sieve_clear(sieve_buf, CPUWORK_SIEVE_N);
+}
+
 unsigned long bench_cpu_native(int workload)
 {
 	switch (workload) {

@@ -4,7 +4,9 @@
  * (examples/guests/cpubench.c) and once into pvbench itself with the same
  * compiler flags, so the two times compare the same C code.  Freestanding.
  * Each returns a checksum; both sides must agree.
- *   sieve    primes below n (n bytes of memory, cleared first): byte stores
+ *   sieve    primes below n in n bytes of memory that cpuwork_sieve_clear()
+ *            zeroed beforehand (untimed: clearing is a store loop, which
+ *            `stores` measures)
  *   stores   `rounds` passes of 64-bit stores over `words` words
  *   branchy  `n` steps of a random walk whose branches a predictor cannot learn
  */
@@ -16,12 +18,16 @@
 #define CPUWORK_STORE_ROUNDS 16ul
 #define CPUWORK_BRANCHY_N   4000000ul
 
+static inline void cpuwork_sieve_clear(unsigned char *buf, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		buf[i] = 0;
+}
+
 static inline unsigned long cpuwork_sieve(unsigned char *buf, unsigned long n)
 {
 	unsigned long count = 0, sum = 0;
 
-	for (unsigned long i = 0; i < n; i++)
-		buf[i] = 0;
 	for (unsigned long i = 2; i < n; i++) {
 		if (buf[i])
 			continue;
