@@ -6,6 +6,8 @@
  *
  * --device hypercall: per backend, the cost of one hypercall against a bare
  * port-I/O exit of the same backend (examples/guests/hcbench.c).
+ * --device cpu (bench_cpu.c): compute workloads in a guest against the same
+ * C code run natively.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -122,17 +124,18 @@ static void quiet(const char *msg)
 	(void)msg;
 }
 
-static const struct bench_device *const devices[] = { &bench_hypercall, &bench_ring, &bench_blk };
+static const struct bench_device *const devices[] = { &bench_hypercall, &bench_ring, &bench_blk, &bench_cpu };
 
 static const char usage[] =
-	"usage: pvbench [--device hypercall|ring|blk] [--backend all|auto|kvm|emu] [--json]\n"
+	"usage: pvbench [--device hypercall|ring|blk|cpu] [--backend all|auto|kvm|emu] [--json]\n"
 	"               [--count N] [--seconds S] [--repeat N] [--workload W] [--disk PATH]\n"
 	"               [--fio PROG|none] [--plot FILE.svg]\n"
 	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
 	"  --count N      amount of work: hypercalls (default 20000 on kvm, 1000000 on emu),\n"
-	"                 ring messages (default 20000 on emu, 2000 on kvm)\n"
+	"                 ring messages (default 20000 on emu, 2000 on kvm),\n"
+	"                 cpu repetitions, the best one counted (default 5 on emu, 1 on kvm)\n"
 	"  --seconds S    blk: time per workload run (default 0.3)\n"
 	"  --repeat N     blk: run each workload N times (1-25, default 3), each guest run between\n"
 	"                 two host halves; figures are the median with the runs' min and max\n"
@@ -271,7 +274,7 @@ int main(int argc, char **argv)
 		if (!strcmp(device, devices[i]->name))
 			dev = devices[i];
 	if (!dev) {
-		fprintf(stderr, "pvbench: unknown device '%s' (use hypercall, ring or blk)\n", device);
+		fprintf(stderr, "pvbench: unknown device '%s' (use hypercall, ring, blk or cpu)\n", device);
 		return 2;
 	}
 	if (strcmp(backend, "all") && strcmp(backend, "auto") && strcmp(backend, "kvm") && strcmp(backend, "emu")) {

@@ -240,6 +240,35 @@ Test(loader, segments_copied_and_zero_filled_at_boundaries)
 	pv_vm_destroy(vm);
 }
 
+/* Segments go to their physical address; p_vaddr (here high and, for the
+ * code, different again) is the guest's business, and the entry point is
+ * physical.  A segment whose p_paddr leaves RAM is refused even with a
+ * p_vaddr inside it. */
+Test(loader, segments_placed_by_paddr)
+{
+	static const uint8_t data[4] = { 7, 8, 9, 10 };
+	struct pv_vm *vm = new_vm();
+	struct img im;
+	uint8_t *p;
+
+	img_init(&im);
+	img_code(&im, CODE_VA, 11)->p_vaddr = 0xffffffff80000000ull + CODE_VA;
+	img_add(&im, PT_LOAD, PF_R | PF_W, DATA_VA, 0x1000, data, sizeof(data))->p_vaddr = 0xffffffff90000000ull;
+	memset(pv_gpa_ptr(vm, DATA_VA, 0x1000), 0xee, 0x1000);
+	cr_assert_eq(pv_vm_load_elf_mem(vm, im.buf, im.size), 0, "%s", pv_vm_error(vm));
+	p = pv_gpa_ptr(vm, DATA_VA, 0x1000);
+	cr_assert_arr_eq(p, data, sizeof(data));
+	cr_assert_eq(p[sizeof(data)], 0, "not zero-filled at p_paddr");
+	p = pv_gpa_ptr(vm, CODE_VA, sizeof(exit_code));
+	cr_assert_eq(memcmp(p, exit_code, EXIT_STATUS_BYTE), 0);
+	run_expect(vm, 11, "paddr");
+	pv_vm_destroy(vm);
+
+	img_valid(&im, 1);
+	img_add(&im, PT_LOAD, PF_R, DATA_VA, 0x10, data, 2)->p_paddr = RAM + 0x1000;
+	expect_load(&im, -ERANGE, "p_paddr past RAM, p_vaddr inside");
+}
+
 /* ---- refusals: -ENOEXEC ---- */
 
 Test(loader, not_elf)

@@ -47,7 +47,9 @@
  *   - Every address the guest gives the monitor stays guest-physical:
  *     hypercall pointers, rings, grant and event pages, DMA.  The monitor
  *     never walks the guest's tables to serve a request.
- *   - A page fault ends the VM with a message naming the access (read or
+ *   - A page fault is never delivered to the guest (the emulation backend
+ *     does not use the guest's IDT), so no demand paging: map what you
+ *     touch.  It ends the VM with a message naming the access (read or
  *     write), the address (CR2) and RIP; a fault below guest RAM's end or
  *     at a high address reads "not mapped by the guest's page tables", one
  *     past RAM under the identity map "access outside guest RAM".
