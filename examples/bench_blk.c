@@ -493,7 +493,8 @@ static int fio_rows(const struct bench_opts *o, const char *path, const struct w
  * in the disk's speed weighs on both sides of the ratio alike; the emulated
  * door follows, and fio last (all its runs in one process).  Each guest run
  * is compared with the host run it sits in.  With several backends every
- * backend gets its own host and fio rows.
+ * backend gets its own host rows; fio, which does not depend on the
+ * backend, runs with the first one only.
  */
 static int blk_run(enum pv_backend b, const struct bench_opts *o)
 {
