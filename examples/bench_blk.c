@@ -472,62 +472,96 @@ static const char *disk_path(const struct bench_opts *o)
 	return path;
 }
 
-/* fio's rows, once per workload: NULL = "fio" when installed, "none" = no rows. */
-static int fio_rows(const struct bench_opts *o, const char *path, const struct workload *w, unsigned int reps,
-		    double secs, struct row *fio)
+static bool selected(const struct bench_opts *o, const struct workload *w)
 {
+	return !o->workload || !strcmp(o->workload, w->name);
+}
+
+/*
+ * fio's rows (fio[i] for workloads[i]), all from one fio process: (o->fio)
+ * NULL = "fio" when installed, "none" = no rows.  Returns the number of
+ * failures to count (fio named by --fio that failed).
+ */
+static int fio_rows(const struct bench_opts *o, const char *path, unsigned int reps, double secs,
+		    struct row fio[NR_WORKLOADS])
+{
+	static struct run runs[NR_WORKLOADS * MAX_REPEAT];
+	const struct workload *w[NR_WORKLOADS];
+	size_t idx[NR_WORKLOADS];
+	unsigned int nw = 0;
 	int got;
 
 	if (o->fio && !strcmp(o->fio, "none"))
 		return 0;
-	got = bench_fio_run(o->fio, path, w, secs, reps, fio->run);
-	for (int i = 0; i < got; i++)
-		fio->ok[i] = true;
-	fio->n = got > 0 ? (unsigned int)got : 0;
-	return got;
+	for (size_t i = 0; i < NR_WORKLOADS; i++)
+		if (selected(o, &workloads[i])) {
+			idx[nw] = i;
+			w[nw++] = &workloads[i];
+		}
+	if (o->progress)
+		fprintf(stderr, "pvbench: fio: %u workload%s x %u run%s...\n", nw, nw == 1 ? "" : "s", reps,
+			reps == 1 ? "" : "s");
+	got = bench_fio_run(o->fio, path, w, nw, secs, reps, runs);
+	if (got == 0 && !o->json)
+		fprintf(stderr, "pvbench: no fio rows: fio is not installed (--fio none: do not look)\n");
+	if (got <= 0)
+		return got < 0 && o->fio; /* asked for by name: it must work */
+	for (unsigned int k = 0; k < nw; k++) {
+		struct row *f = &fio[idx[k]];
+
+		f->n = reps;
+		for (unsigned int i = 0; i < reps; i++) {
+			f->run[i] = runs[k * reps + i];
+			f->ok[i] = true;
+		}
+	}
+	return 0;
 }
 
 /*
  * Each workload runs (repeat) times.  Every run's host figure is taken in
  * two halves, just before and just after the guest's PV run, so that a drift
  * in the disk's speed weighs on both sides of the ratio alike; the emulated
- * door follows, and fio last (all its runs in one process).  Each guest run
- * is compared with the host run it sits in.  With several backends every
- * backend gets its own host and fio rows.
+ * door follows.  Each guest run is compared with the host run it sits in.
+ * With several backends every backend gets its own host rows; fio, which
+ * does not depend on the backend, runs once, first, with the first backend
+ * (all its runs in one process: its start-up costs most of a second).
  */
 static int blk_run(enum pv_backend b, const struct bench_opts *o)
 {
 	static struct host_pos pos[NR_WORKLOADS];
-	static struct row host, fio, pv, em; /* large */
-	static bool fio_missing, fio_ran;
-	static enum pv_backend fio_backend; /* fio is the host's: it runs with the first backend only */
+	static struct row host, pv, em, fio[NR_WORKLOADS]; /* large */
+	static bool fio_ran;
 	unsigned int reps = o->repeat ? o->repeat : 3;
 	double secs = o->seconds > 0 ? o->seconds : 0.3;
 	const char *path = disk_path(o);
-	bool ata_missing = false;
+	bool ata_missing = false, with_fio = !fio_ran;
 	int failed = 0;
 
 	if (!path)
 		return -1;
 	if (reps > MAX_REPEAT)
 		reps = MAX_REPEAT;
+	if (with_fio) {
+		fio_ran = true;
+		failed += fio_rows(o, path, reps, secs, fio);
+	}
 	for (size_t i = 0; i < NR_WORKLOADS; i++) {
 		const struct workload *w = &workloads[i];
 		bool ata = w->qd == 1 && !ata_missing; /* ATA PIO has no queue */
-		bool want_fio = !fio_missing && !(o->fio && !strcmp(o->fio, "none")) && (!fio_ran || fio_backend == b);
 		bool em_once = false;
 
-		if (o->workload && strcmp(o->workload, w->name))
+		if (!selected(o, w))
 			continue;
-
 		host = (struct row){ .door = "host", .w = w, .n = reps };
-		fio = (struct row){ .door = "fio", .w = w, .host = &host };
 		pv = (struct row){ .door = "pv", .backend = bench_backend_name(b), .w = w, .n = reps, .host = &host };
 		em = (struct row){ .door = "emulated", .backend = pv.backend, .w = w, .n = reps, .host = &host };
+		fio[i].door = "fio";
+		fio[i].w = w;
+		fio[i].host = &host;
 		if (o->progress)
-			fprintf(stderr, "pvbench: %s %s qd%u: %u x (host io_uring, pv, host io_uring%s)%s...\n",
-				bench_backend_name(b), w->name, w->qd, reps, ata ? ", emulated" : "",
-				want_fio ? ", fio" : "");
+			fprintf(stderr, "pvbench: %s %s qd%u: %u x (host io_uring, pv, host io_uring%s)...\n",
+				bench_backend_name(b), w->name, w->qd, reps, ata ? ", emulated" : "");
 		for (unsigned int k = 0; k < reps; k++) {
 			struct run half;
 
@@ -559,20 +593,9 @@ static int blk_run(enum pv_backend b, const struct bench_opts *o)
 			}
 			failed += !host.ok[k] + !pv.ok[k];
 		}
-		if (want_fio) {
-			int got = fio_rows(o, path, w, reps, secs, &fio);
-
-			fio_ran = true;
-			fio_backend = b;
-			if (got <= 0)
-				fio_missing = true; /* said once */
-			if (got == 0 && !o->json)
-				fprintf(stderr, "pvbench: no fio rows: fio is not installed (--fio none: do not look)\n");
-			if (got < 0 && o->fio) /* asked for by name: it must work */
-				failed++;
-		}
 		print_row(o, &host);
-		print_row(o, &fio);
+		if (with_fio)
+			print_row(o, &fio[i]);
 		print_row(o, &pv);
 		if (w->qd == 1)
 			print_row(o, &em);

@@ -44,13 +44,14 @@ struct host_pos {
 int bench_host_run(const char *path, const struct workload *w, double seconds, struct host_pos *pos, struct run *r);
 
 /*
- * fio, the reference: (runs) back-to-back fio jobs of (w) on (path), each
- * (seconds) long, into r[0 .. runs-1].  (prog) is the fio program; NULL
- * looks for "fio" in PATH.  Returns the number of runs measured, -1 when
- * fio failed (a message on stderr), or 0 when fio is not installed.
+ * fio, the reference: one fio process runs (runs) back-to-back jobs of each
+ * of the (nw) workloads (w) on (path), each (seconds) long, into
+ * r[k * runs + i] (workload k, run i).  (prog) is the fio program; NULL
+ * looks for "fio" in PATH.  Returns 1 when every job was measured, -1 when
+ * fio failed (a message on stderr), 0 when fio is not installed.
  */
-int bench_fio_run(const char *prog, const char *path, const struct workload *w, double seconds, unsigned int runs,
-		  struct run *r);
+int bench_fio_run(const char *prog, const char *path, const struct workload *const *w, unsigned int nw,
+		  double seconds, unsigned int runs, struct run *r);
 
 /* (v) with 3 significant digits, as plain decimal: 524000, 1230, 0.0338. */
 const char *bench_num(char *buf, size_t n, double v);

@@ -3,9 +3,9 @@
  * pvbench's fio rows: fio itself, when installed, on the same file and the
  * same workloads as the host door, so that a reader can see the host
  * baseline is as strong as the tool people trust.  One fio process runs a
- * workload's repeats as back-to-back jobs (fio's start-up costs about half
- * a second, too much to pay per run); its --output-format=json is read with
- * the small parser below.
+ * backend's workloads and repeats as back-to-back jobs (fio's start-up
+ * costs most of a second, too much to pay per run); its
+ * --output-format=json is read with the small parser below.
  */
 #include <errno.h>
 #include <spawn.h>
@@ -214,45 +214,54 @@ static bool parse_job(const char *js, unsigned int i, const struct workload *w, 
 	if (!dir || !number(member(job, "error"), &err) || err != 0 || !number(member(dir, "total_ios"), &ios) ||
 	    !number(member(dir, "runtime"), &ms) || ms <= 0)
 		return false;
-	memset(r, 0, sizeof(*r));
 	r->requests = (unsigned long long)ios;
 	r->seconds = ms / 1e3;
 	return true;
 }
 
-int bench_fio_run(const char *prog, const char *path, const struct workload *w, double seconds, unsigned int runs,
-		  struct run *r)
+int bench_fio_run(const char *prog, const char *path, const struct workload *const *w, unsigned int nw,
+		  double seconds, unsigned int runs, struct run *r)
 {
-	char filename[4200], bs[32], qd[32], runtime[48], names[64][16];
-	char *argv[80];
+	enum { MAX_JOBS = 128, JOB_ARGS = 5 };
+	static char opts[MAX_JOBS][3][32];
+	char filename[4200], runtime[48];
+	char *argv[16 + MAX_JOBS * JOB_ARGS];
+	unsigned int njobs = nw * runs;
 	int argc = 0, out, err, status, got = 0;
 	char *js = NULL, *msg = NULL;
 
-	if (runs > 64)
-		runs = 64;
+	if (njobs == 0 || njobs > MAX_JOBS) {
+		fprintf(stderr, "pvbench: fio: %u jobs, at most %d\n", njobs, MAX_JOBS);
+		return -1;
+	}
+	memset(r, 0, sizeof(*r) * njobs);
 	fio_filename(path, filename, sizeof(filename));
-	snprintf(bs, sizeof(bs), "--bs=%u", w->bs);
-	snprintf(qd, sizeof(qd), "--iodepth=%u", w->qd);
 	snprintf(runtime, sizeof(runtime), "--runtime=%lldms", (long long)(seconds * 1e3 + 0.5));
 	argv[argc++] = (char *)(prog ? prog : "fio");
+	/* for every job */
 	argv[argc++] = "--output-format=json";
 	argv[argc++] = "--eta=never";
 	argv[argc++] = "--ioengine=io_uring";
 	argv[argc++] = "--direct=1";
 	argv[argc++] = filename;
-	argv[argc++] = bs;
-	argv[argc++] = qd;
-	argv[argc++] = w->write ? "--rw=write" : w->random ? "--rw=randread" : "--rw=read";
-	if (w->flush)
-		argv[argc++] = "--fdatasync=1";
 	argv[argc++] = runtime;
 	argv[argc++] = "--time_based";
 	argv[argc++] = "--norandommap";
 	argv[argc++] = "--randrepeat=0";
 	argv[argc++] = "--stonewall"; /* the jobs run one after the other */
-	for (unsigned int i = 0; i < runs; i++) {
-		snprintf(names[i], sizeof(names[i]), "--name=run%u", i);
-		argv[argc++] = names[i];
+	/* job j: run j % runs of workload j / runs */
+	for (unsigned int j = 0; j < njobs; j++) {
+		const struct workload *wl = w[j / runs];
+
+		snprintf(opts[j][0], sizeof(opts[j][0]), "--name=%s-qd%u-%u", wl->name, wl->qd, j % runs);
+		snprintf(opts[j][1], sizeof(opts[j][1]), "--bs=%u", wl->bs);
+		snprintf(opts[j][2], sizeof(opts[j][2]), "--iodepth=%u", wl->qd);
+		argv[argc++] = opts[j][0];
+		argv[argc++] = opts[j][1];
+		argv[argc++] = opts[j][2];
+		argv[argc++] = wl->write ? "--rw=write" : wl->random ? "--rw=randread" : "--rw=read";
+		if (wl->flush)
+			argv[argc++] = "--fdatasync=1";
 	}
 	argv[argc] = NULL;
 
@@ -276,15 +285,15 @@ int bench_fio_run(const char *prog, const char *path, const struct workload *w, 
 		char *start = strstr(js, "\n{");
 
 		start = js[0] == '{' ? js : start ? start + 1 : js; /* any notes before the JSON */
-		for (unsigned int i = 0; status == 0 && i < runs; i++)
-			got += parse_job(start, i, w, &r[got]);
+		for (unsigned int j = 0; status == 0 && j < njobs; j++)
+			got += parse_job(start, j, w[j / runs], &r[j]);
 	}
-	if (status != 0 || got == 0) {
+	if (status != 0 || got != (int)njobs) {
 		msg = slurp(err);
 		if (msg)
 			msg[strcspn(msg, "\n")] = 0;
-		fprintf(stderr, "pvbench: %s %s failed (exit %d): %s\n", argv[0], w->name, status,
-			msg && *msg ? msg : "no figures in its output");
+		fprintf(stderr, "pvbench: %s failed (exit %d, %d of %u jobs measured): %s\n", argv[0], status, got,
+			njobs, msg && *msg ? msg : "no figures in its output");
 		got = -1;
 	}
 done:
@@ -294,5 +303,5 @@ done:
 		close(out);
 	if (err >= 0)
 		close(err);
-	return got;
+	return got < 0 ? -1 : got > 0;
 }

@@ -156,10 +156,15 @@ void pvblk_front_kick(struct pvblk_front *f)
  * How long to poll before blocking.  A fixed window loses against a device
  * whose responses take about as long: 1 MiB reads of 0.8-1.3 ms against a
  * 1 ms window blocked on every other request, each block costing exits and
- * a wake-up.  So the window follows the recent response time: twice its
- * moving average, at least poll_ns, and at most POLL_GROWTH times poll_ns;
- * responses slower than that are not worth a busy vCPU, and the window
- * falls back to poll_ns.
+ * a wake-up (and the backend, idle meanwhile, a doorbell).  So the window
+ * follows the recent response time: twice its moving average, at least
+ * poll_ns and at most POLL_GROWTH times poll_ns.  A response caught while
+ * polling counts with its time; one that needed a block counts as twice
+ * the window it missed, never with the time the wake-up took (on a busy
+ * host that is milliseconds, and counting it would keep the window shut).
+ * A device slower than the largest window is waited for by blocking, with
+ * the poll_ns window; the average then decays and a longer window is tried
+ * again now and then.
  */
 #define POLL_GROWTH 8
 
@@ -175,12 +180,13 @@ long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
 	struct pv_event_page *ev = pv_event_page();
 	unsigned long long entry = pv_rdtsc(), start = entry, budget = poll_window(f);
 	int tries = 0;
+	int blocked = 0;
 
 	for (;;) {
 		const struct pvblk_rsp *r;
 
 		if (pv_ring_avail(&f->rsp) > 0 && (r = pv_ring_peek(&f->rsp))) {
-			unsigned long long lat = pv_rdtsc() - entry;
+			unsigned long long lat = blocked ? 2 * budget : pv_rdtsc() - entry;
 
 			*rsp = *r;
 			pv_ring_advance(&f->rsp, 1);
@@ -198,6 +204,7 @@ long pvblk_front_wait(struct pvblk_front *f, struct pvblk_rsp *rsp)
 		if (pv_ring_final_check(&f->rsp) != 0)
 			continue;
 		f->blocks++;
+		blocked = 1;
 		/* Futex-style: sleep only while the producer index is what we saw. */
 		if (pv_block_watch(100000000ull, pv_ring_wait_word(&f->rsp), f->rsp.cons) == PV_ETIMEDOUT &&
 		    ++tries > 100)
