@@ -192,6 +192,17 @@ static void console_to_file(void *opaque, const char *buf, size_t len)
 	fflush(opaque);
 }
 
+/* After the VM is gone: TAPs that stay leave the bridges pvrun put them on. */
+static void detach_nics(struct pvrun_spec *spec)
+{
+#ifdef PVRUN_HAVE_NET
+	for (unsigned int i = 0; i < spec->nr_nics; i++)
+		pvrun_nic_detach(&spec->nics[i]);
+#else
+	(void)spec;
+#endif
+}
+
 /* Run the VM spec describes; returns pvrun's exit status. */
 static int run(struct pvrun_spec *spec, bool stats, const char *json)
 {
@@ -234,6 +245,16 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 			goto setup_failed;
 		}
 	}
+#ifdef PVRUN_HAVE_NET
+	for (unsigned int i = 0; i < spec->nr_nics; i++) {
+		char err[512];
+
+		if (pvrun_nic_attach(vm, &spec->nics[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvrun: %s\n", err);
+			goto setup_failed;
+		}
+	}
+#endif
 	fputs(notes, stderr);
 	pv_set_log(NULL);
 	r = pv_vm_run(vm, &status);
@@ -249,6 +270,7 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 			r = -EIO, status = EXIT_SETUP;
 	}
 	pv_vm_destroy(vm);
+	detach_nics(spec);
 	if (con)
 		fclose(con);
 	if (r == -EFAULT)
@@ -259,6 +281,7 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 
 setup_failed:
 	pv_vm_destroy(vm);
+	detach_nics(spec);
 	if (con)
 		fclose(con);
 	return EXIT_SETUP;

@@ -6,10 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +26,10 @@
 #include <pv/blk.h>
 
 #include "pvrun_domain.h"
+#ifdef PVRUN_HAVE_NET
+#include <linux/sockios.h>
+#include <pv/net.h>
+#endif
 
 /* libvirt prints its errors unless told otherwise: we say them ourselves. */
 static void quiet(void *opaque, virErrorPtr e)
@@ -211,6 +218,119 @@ static int resolve_volumes(const char *uri, struct pvrun_spec *s, char *err, siz
 	return r;
 }
 
+#ifdef PVRUN_HAVE_NET
+/* <interface type='network'>: the network's bridge through libvirt's network API on uri. */
+static int resolve_networks(const char *uri, struct pvrun_spec *s, char *err, size_t n)
+{
+	char e[512];
+
+	for (unsigned int i = 0; i < s->nr_nics; i++) {
+		struct pvrun_nic *nic = &s->nics[i];
+		virConnectPtr c;
+		virNetworkPtr net;
+		char *br;
+		int r = PVRUN_EXIT_SETUP;
+
+		if (nic->type != PVRUN_NET_NETWORK)
+			continue;
+		if (!uri) {
+			snprintf(err, n, "%s: a network interface needs --connect URI (the libvirt that has network '%s')",
+				 nic->where, nic->network);
+			return PVRUN_EXIT_USAGE;
+		}
+		c = virConnectOpenReadOnly(uri);
+		if (!c) {
+			snprintf(err, n, "cannot connect to %s: %s", uri, lv_error(e, sizeof(e)));
+			return r;
+		}
+		net = virNetworkLookupByName(c, nic->network);
+		br = net && virNetworkIsActive(net) == 1 ? virNetworkGetBridgeName(net) : NULL;
+		if (!net)
+			snprintf(err, n, "%s/source: no network '%s' on %s", nic->where, nic->network, uri);
+		else if (virNetworkIsActive(net) != 1)
+			snprintf(err, n, "%s/source: network '%s' on %s is not active", nic->where, nic->network, uri);
+		else if (!br || strlen(br) >= sizeof(nic->bridge))
+			snprintf(err, n, "%s/source: network '%s' has no bridge a TAP can join (%s)", nic->where,
+				 nic->network, br ? "name too long" : lv_error(e, sizeof(e)));
+		else
+			strcpy(nic->bridge, br), r = 0;
+		free(br);
+		if (net)
+			virNetworkFree(net);
+		virConnectClose(c);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Add (SIOCBRADDIF) or remove (SIOCBRDELIF) tap to or from bridge; bring tap up when adding. */
+static int bridge_op(const char *bridge, const char *tap, bool add)
+{
+	struct ifreq ifr;
+	int s = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+	unsigned int idx = if_nametoindex(tap);
+
+	if (s < 0)
+		return -errno;
+	if (!idx) {
+		r = -errno;
+		goto out;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
+	ifr.ifr_ifindex = (int)idx;
+	if (ioctl(s, add ? SIOCBRADDIF : SIOCBRDELIF, &ifr) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (add) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
+			r = -errno;
+	}
+out:
+	close(s);
+	return r;
+}
+
+int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, char *err, size_t n)
+{
+	struct pv_netback_config c = { .tap = nic->tap, .mtu = (uint16_t)nic->mtu, .poll_ns = 50000 };
+	int r;
+
+	if (!nic->named) /* pvrun's own TAP: one per process */
+		snprintf(nic->tap, sizeof(nic->tap), "pvtap%ld", (long)getpid() % 1000000000L);
+	if (nic->has_mac)
+		memcpy(c.mac, nic->mac, 6);
+	r = pv_netback_attach(vm, &c, (struct pv_netback **)&nic->dev);
+	if (r < 0) {
+		snprintf(err, n, "%s: TAP %s: %s", nic->where, nic->tap, strerror(-r));
+		return r;
+	}
+	if (*nic->bridge) {
+		r = bridge_op(nic->bridge, nic->tap, true);
+		if (r < 0) {
+			snprintf(err, n, "%s: TAP %s cannot join bridge %s: %s", nic->where, nic->tap, nic->bridge,
+				 strerror(-r));
+			return r;
+		}
+		nic->bridged = true;
+	}
+	return 0;
+}
+
+void pvrun_nic_detach(struct pvrun_nic *nic)
+{
+	/* A TAP pvrun created went with the VM (and out of the bridge); one
+	 * that was there before stays, and leaves the bridge it was put on. */
+	if (nic->bridged && if_nametoindex(nic->tap))
+		bridge_op(nic->bridge, nic->tap, false);
+	nic->bridged = false;
+}
+#endif
+
 /* A Linux bzImage ("HdrS" at 0x202) is not a libpv ELF guest. */
 static bool is_linux(const char *path)
 {
@@ -253,6 +373,10 @@ int pvrun_domain_load(const char *file, const char *uri, struct pvrun_spec *s, c
 	}
 	if (!r)
 		r = resolve_volumes(uri, s, err, n);
+#ifdef PVRUN_HAVE_NET
+	if (!r)
+		r = resolve_networks(uri, s, err, n);
+#endif
 	return r;
 }
 
@@ -318,6 +442,25 @@ int pvrun_domain_print(const struct pvrun_spec *s, FILE *f)
 		if (d->read_only)
 			fprintf(f, "      <readonly/>\n");
 		fprintf(f, "    </disk>\n");
+	}
+	for (unsigned int i = 0; i < s->nr_nics; i++) {
+		const struct pvrun_nic *nic = &s->nics[i];
+		static const char *const type[] = { "network", "bridge", "ethernet" };
+
+		fprintf(f, "    <interface type='%s'>\n", type[nic->type]);
+		if (nic->type == PVRUN_NET_NETWORK)
+			fprintf(f, "      <source network='%s'/>\n", esc(nic->network, e, sizeof(e)));
+		else if (nic->type == PVRUN_NET_BRIDGE)
+			fprintf(f, "      <source bridge='%s'/>\n", esc(nic->bridge, e, sizeof(e)));
+		if (nic->has_mac)
+			fprintf(f, "      <mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", nic->mac[0], nic->mac[1],
+				nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+		if (nic->named)
+			fprintf(f, "      <target dev='%s'/>\n", esc(nic->tap, e, sizeof(e)));
+		fprintf(f, "      <model type='virtio'/>\n");
+		if (nic->mtu)
+			fprintf(f, "      <mtu size='%u'/>\n", nic->mtu);
+		fprintf(f, "    </interface>\n");
 	}
 	if (*s->console_file) {
 		esc(abs_path(s->console_file, p), e, sizeof(e));
@@ -416,6 +559,22 @@ int pvrun_libvirt_stats(struct pv_vm *vm, const struct pvrun_spec *s, int run, c
 		       (unsigned long long)c[3]);
 		APPEND(",\"block.%u.fl.reqs\":%llu", i, (unsigned long long)c[4]);
 	}
-	APPEND(",\"net.count\":0}");
+	APPEND(",\"net.count\":%u", s->nr_nics);
+#ifdef PVRUN_HAVE_NET
+	for (unsigned int i = 0; i < s->nr_nics; i++) {
+		struct pv_netback_stats ns;
+
+		/* The guest's view, as libvirt's: rx is what the guest received. */
+		pv_netback_stats(s->nics[i].dev, &ns);
+		APPEND(",\"net.%u.name\":\"%s\"", i, jesc(s->nics[i].tap, e, sizeof(e)));
+		APPEND(",\"net.%u.rx.bytes\":%llu,\"net.%u.rx.pkts\":%llu,\"net.%u.rx.errs\":%llu,\"net.%u.rx.drop\":%llu",
+		       i, (unsigned long long)ns.rx_bytes, i, (unsigned long long)ns.rx_frames, i,
+		       (unsigned long long)ns.rx_bad_buffers, i, (unsigned long long)ns.rx_dropped);
+		APPEND(",\"net.%u.tx.bytes\":%llu,\"net.%u.tx.pkts\":%llu,\"net.%u.tx.errs\":%llu,\"net.%u.tx.drop\":%llu",
+		       i, (unsigned long long)ns.tx_bytes, i, (unsigned long long)ns.tx_frames, i,
+		       (unsigned long long)(ns.tx_invalid + ns.tx_unsupp), i, (unsigned long long)ns.tx_dropped);
+	}
+#endif
+	APPEND("}");
 	return (int)len;
 }

@@ -42,6 +42,32 @@ struct pvrun_disk {
 
 #define PVRUN_MAX_DISKS 2 /* one per bus: libpv has one PV disk and one ATA disk */
 
+/* libpv's network devices, when the tree has them (<pv/net.h>). */
+#if defined(__has_include)
+#if __has_include(<pv/net.h>)
+#define PVRUN_HAVE_NET 1
+#endif
+#endif
+
+enum pvrun_net_type { PVRUN_NET_NETWORK, PVRUN_NET_BRIDGE, PVRUN_NET_ETHERNET };
+
+/* An <interface>: the PV net device on a TAP, maybe on a bridge. */
+struct pvrun_nic {
+	enum pvrun_net_type type;
+	char network[256];     /* PVRUN_NET_NETWORK: libvirt's network */
+	char bridge[16];       /* the bridge the TAP joins (a network's, once resolved) */
+	char tap[16];          /* the TAP: <target dev>, or pvrun's own name */
+	bool named;            /* tap came from <target dev> */
+	uint8_t mac[6];        /* all zero: libpv chooses */
+	bool has_mac;
+	unsigned int mtu;      /* 0: libpv's default */
+	char where[160];       /* the <interface> element's path, for messages */
+	bool bridged;          /* pvrun added the TAP to the bridge */
+	void *dev;             /* struct pv_netback */
+};
+
+#define PVRUN_MAX_NICS 1 /* libpv has one PV net device per VM */
+
 struct pvrun_spec {
 	char name[256];
 	char uuid[40];         /* "" when none was given */
@@ -54,6 +80,8 @@ struct pvrun_spec {
 	char console_file[4096]; /* console to this file ("" : stdout) */
 	unsigned int nr_disks;
 	struct pvrun_disk disks[PVRUN_MAX_DISKS];
+	unsigned int nr_nics;
+	struct pvrun_nic nics[PVRUN_MAX_NICS];
 };
 
 /*
@@ -61,7 +89,7 @@ struct pvrun_spec {
  * with VIR_DOMAIN_DEFINE_VALIDATE on a private test:///default connection,
  * so nothing is defined anywhere), then mapped (pvrun_map); volumes are
  * resolved with libvirt's storage API on uri (may be NULL when the domain has
- * no volume).  Returns 0, or PVRUN_EXIT_USAGE (invalid or refused XML) or
+ * no volume), and so are networks (their bridge).  Returns 0, or PVRUN_EXIT_USAGE (invalid or refused XML) or
  * PVRUN_EXIT_SETUP (libvirt unreachable, no such pool or volume) with a
  * one-line reason in err.
  */
@@ -74,6 +102,16 @@ int pvrun_domain_load(const char *file, const char *uri, struct pvrun_spec *s, c
  * honour.
  */
 int pvrun_map(void *doc, struct pvrun_spec *s, char *err, size_t n);
+
+/*
+ * Attach nic to vm (before the run): the PV net device on its TAP (created
+ * when missing; it goes with the VM), which then joins nic->bridge, if any,
+ * and is brought up.  Returns 0 or a negative errno with a reason in err.
+ * pvrun_nic_detach takes an existing TAP it added out of the bridge again
+ * (after the VM is destroyed).  Only with PVRUN_HAVE_NET.
+ */
+int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, char *err, size_t n);
+void pvrun_nic_detach(struct pvrun_nic *nic);
 
 /* Write s as a libvirt domain XML document (valid against libvirt's
  * domain schema) to f.  Returns 0 or -errno. */

@@ -19,14 +19,17 @@
  *         <readonly/>
  *       <serial|console type='stdio|file'> <source path/> <target port='0' [type='serial']/>
  *                                    (port 0 is libpv's console)
+ *       <interface type='network|bridge|ethernet'>   (with <pv/net.h>: one PV net device on a TAP)
+ *         <source network|bridge/> <model type='virtio'/> <mac address/> <target dev/> <mtu size/>
  *       <memballoon model='none'/>
  *     </devices>
  *
- * <interface> is refused as not supported yet (libpv has no PV net device yet).
+ * Without <pv/net.h> in the tree, <interface> is refused as not supported yet.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/tree.h>
@@ -345,6 +348,100 @@ static int map_chardev(struct ctx *c, xmlNode *node, bool console, char *file, s
 	return 0;
 }
 
+#ifdef PVRUN_HAVE_NET
+/* "52:54:00:12:34:56" into mac. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+static int map_interface(struct ctx *c, xmlNode *node, struct pvrun_spec *s)
+{
+	static const char *const attrs[] = { "type", NULL };
+	static const char *const kids[] = { "source", "model", "mac", "target", "mtu", NULL };
+	static const char *const net_src[] = { "network", NULL }, *const br_src[] = { "bridge", NULL };
+	static const char *const model_attrs[] = { "type", NULL }, *const mac_attrs[] = { "address", NULL };
+	static const char *const target_attrs[] = { "dev", NULL }, *const mtu_attrs[] = { "size", NULL };
+	struct pvrun_nic *nic = &s->nics[s->nr_nics];
+	char type[16], v[64];
+	bool have_source = false, have_model = false;
+	xmlChar *path;
+	int r = check(c, node, attrs, kids);
+
+	if (r < 0)
+		return r;
+	if (s->nr_nics == PVRUN_MAX_NICS)
+		return refuse(c, node, NULL, "a second interface: libpv has one PV net device per VM");
+	memset(nic, 0, sizeof(*nic));
+	path = xmlGetNodePath(node);
+	snprintf(nic->where, sizeof(nic->where), "%s", path ? (const char *)path : "interface");
+	xmlFree(path);
+	attr(node, "type", type, sizeof(type));
+	if (!strcmp(type, "network"))
+		nic->type = PVRUN_NET_NETWORK;
+	else if (!strcmp(type, "bridge"))
+		nic->type = PVRUN_NET_BRIDGE;
+	else if (!strcmp(type, "ethernet"))
+		nic->type = PVRUN_NET_ETHERNET;
+	else
+		return refuse(c, node, "type", "'%s': libpv takes network, bridge and ethernet interfaces (a TAP)", type);
+	for (xmlNode *k = node->children; k; k = k->next) {
+		if (is(k, "source")) {
+			if (nic->type == PVRUN_NET_ETHERNET)
+				return refuse(c, k, NULL, "an ethernet interface is its TAP (<target dev>), it has no source");
+			if ((r = check(c, k, nic->type == PVRUN_NET_NETWORK ? net_src : br_src, NULL)) < 0)
+				return r;
+			if (nic->type == PVRUN_NET_NETWORK ? !attr(k, "network", nic->network, sizeof(nic->network))
+							   : !attr(k, "bridge", nic->bridge, sizeof(nic->bridge)))
+				return refuse(c, k, NULL, "name too long");
+			have_source = *nic->network || *nic->bridge;
+		} else if (is(k, "model")) {
+			if ((r = check(c, k, model_attrs, NULL)) < 0)
+				return r;
+			attr(k, "type", v, sizeof(v));
+			if (!strcmp(v, "ne2k_isa"))
+				return refuse(c, k, "type", "'ne2k_isa': not supported yet (libpv has no emulated NIC yet)");
+			if (strcmp(v, "virtio"))
+				return refuse(c, k, "type", "'%s': libpv has virtio (the PV net device)", v);
+			have_model = true;
+		} else if (is(k, "mac")) {
+			if ((r = check(c, k, mac_attrs, NULL)) < 0)
+				return r;
+			if (!attr(k, "address", v, sizeof(v)) || !parse_mac(v, nic->mac))
+				return refuse(c, k, "address", "not a MAC address");
+			nic->has_mac = true;
+		} else if (is(k, "target")) {
+			if ((r = check(c, k, target_attrs, NULL)) < 0)
+				return r;
+			if (!attr(k, "dev", nic->tap, sizeof(nic->tap)) || !*nic->tap)
+				return refuse(c, k, "dev", "a TAP name has 1 to 15 characters");
+			nic->named = true;
+		} else if (is(k, "mtu")) {
+			unsigned long m;
+
+			if ((r = check(c, k, mtu_attrs, NULL)) < 0)
+				return r;
+			if (!attr(k, "size", v, sizeof(v)) || (m = strtoul(v, NULL, 10)) < 68 || m > 65535)
+				return refuse(c, k, "size", "libpv takes an MTU from 68 to 65535");
+			nic->mtu = (unsigned int)m;
+		}
+	}
+	if (!have_source && nic->type != PVRUN_NET_ETHERNET)
+		return refuse(c, node, NULL, "no <source %s=.../>", nic->type == PVRUN_NET_NETWORK ? "network" : "bridge");
+	if (!have_model)
+		return refuse(c, node, NULL, "no <model type='virtio'/>: libvirt's default NIC model is not libpv's");
+	s->nr_nics++;
+	return 0;
+}
+#endif
+
 static int map_devices(struct ctx *c, xmlNode *devs, struct pvrun_spec *s)
 {
 	static const char *const kids[] = { "disk", "serial", "console", "interface", "memballoon", NULL };
@@ -370,7 +467,12 @@ static int map_devices(struct ctx *c, xmlNode *devs, struct pvrun_spec *s)
 			if ((r = map_chardev(c, k, i, file[i], sizeof(file[i]))) < 0)
 				return r;
 		} else if (is(k, "interface")) {
+#ifdef PVRUN_HAVE_NET
+			if ((r = map_interface(c, k, s)) < 0)
+				return r;
+#else
 			return refuse(c, k, NULL, "not supported yet (libpv has no PV net device yet)");
+#endif
 		} else if (is(k, "memballoon")) {
 			char v[16];
 
