@@ -83,6 +83,9 @@ Test(crossbackend, fault_ud2) { same_on_both(GUEST("fault"), "ud2", false); }
 Test(crossbackend, fault_null) { same_on_both(GUEST("fault"), "null", false); }
 Test(crossbackend, fault_outside) { same_on_both(GUEST("fault"), "outside", false); }
 Test(crossbackend, fault_outside_write) { same_on_both(GUEST("fault"), "outside-write", false); }
+Test(crossbackend, fault_efer_lme) { same_on_both(GUEST("fault"), "efer-lme", false); }
+Test(crossbackend, fault_fxrstor_mxcsr) { same_on_both(GUEST("fault"), "fxrstor-mxcsr", false); }
+Test(crossbackend, sysinsn_ok) { same_on_both(GUEST("fault"), "sysinsn-ok", false); }
 Test(crossbackend, fault_div0) { same_on_both(GUEST("fault"), "div0", false); }
 Test(crossbackend, fault_syscall) { same_on_both(GUEST("fault"), "syscall", false); }
 Test(crossbackend, hostile) { same_on_both(TEST_GUEST("hostile"), NULL, false); }
