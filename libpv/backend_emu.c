@@ -15,7 +15,8 @@
  * fault is reported from there and nothing is replayed.  2.0 has no page
  * faults: the access fails in the physical map, RIP is the start of the
  * translation block, and exact_rip() replays the block to name the
- * instruction.
+ * instruction.  On both, WRMSR and FXRSTOR are checked where KVM would
+ * raise #GP (emu_sysinsn.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include <unicorn/unicorn.h>
 
 #include "emu_fault.h"
+#include "emu_sysinsn.h"
 
 #include "internal.h"
 #include "../hypercalls/hypercalls.h"
@@ -42,6 +44,7 @@ struct emu_vcpu_be {
 	uc_engine *uc;
 	struct emu_mmio mmio[PV_STATS_MAX_DEVS];
 	bool mmio_mapped;
+	bool sysinsn_hooked;     /* emu_sysinsn_hooks() done */
 	atomic_bool kicked;
 	atomic_bool in_run;      /* inside emu_vcpu_run: see emu_vcpu_kick */
 	/* The first invalid memory access seen by the hook, for the message. */
@@ -281,6 +284,20 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t valu
 		uc_emu_stop(uc);
 }
 
+/* A system instruction that faults on KVM (emu_sysinsn.h): report it at
+ * the instruction, which does not run. */
+static void sysinsn_fault(struct pv_vcpu *v, unsigned int vector, uint64_t rip)
+{
+	struct emu_vcpu_be *be = v->be;
+
+	if (!be->intr) {
+		be->intr = true;
+		be->intno = vector;
+		be->intr_rip = rip;
+	}
+	uc_emu_stop(be->uc);
+}
+
 static int uc_fail(struct pv_vm *vm, const char *what, uc_err e)
 {
 	pv__set_error(vm, "%s: %s", what, uc_strerror(e));
@@ -465,6 +482,10 @@ static void emu_vcpu_run(struct pv_vcpu *v)
 
 	if (r == 0 && !be->mmio_mapped)
 		r = map_mmio(v);
+	if (r == 0 && !be->sysinsn_hooked) {
+		emu_sysinsn_hooks(be->uc, v, sysinsn_fault);
+		be->sysinsn_hooked = true;
+	}
 	if (r < 0) {
 		pv__vm_end(vm, r, 0, "vCPU %u: %s", v->id, vm->err);
 		return;

@@ -26,9 +26,7 @@ void emu_fault_regs(uc_engine *uc, uint64_t regs[EMU_FAULT_NREGS])
 #define PTE_PS  0x80ull
 #define PTE_ADDR 0x000ffffffffff000ull
 
-/* Guest-physical address of (va) through the 4-level tables at (cr3), or
- * UINT64_MAX when it is not mapped or the tables leave RAM. */
-static uint64_t walk(const struct pv_vm *vm, uint64_t cr3, uint64_t va)
+uint64_t emu_gva_to_gpa(const struct pv_vm *vm, uint64_t cr3, uint64_t va)
 {
 	uint64_t table = cr3 & PTE_ADDR;
 
@@ -54,9 +52,11 @@ static uint64_t walk(const struct pv_vm *vm, uint64_t cr3, uint64_t va)
 #define SCRATCH_MASK ((1ull << 52) - 1)
 
 struct probe {
-	uint64_t target;         /* page of the faulting address */
+	bool any;                /* stop at the first access */
+	uint64_t target;         /* else: page of the faulting address */
 	int maps;                /* zero pages given to other accesses */
 	bool hit, write;
+	uint64_t addr;
 };
 
 static bool probe_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
@@ -64,10 +64,11 @@ static bool probe_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	struct probe *p = user;
 
 	(void)value;
-	if (((addr & SCRATCH_MASK) & ~4095ull) == p->target ||
+	if (p->any || ((addr & SCRATCH_MASK) & ~4095ull) == p->target ||
 	    (((addr + (uint64_t)size - 1) & SCRATCH_MASK) & ~4095ull) == p->target) {
 		p->hit = true;
 		p->write = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT;
+		p->addr = addr;
 		return false;
 	}
 	/* Another operand (the source of a MOVS, a stack slot): give it a
@@ -77,34 +78,51 @@ static bool probe_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	return uc_mem_map(uc, addr & ~4095ull, 4096, UC_PROT_ALL) == UC_ERR_OK;
 }
 
-bool emu_fault_is_write(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t cr2)
+/* Run the instruction at (rip) once in a scratch engine (see emu_fault.h). */
+static void probe_run(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, struct probe *p)
 {
 	uint8_t insn[15];
 	size_t n = 0;
-	struct probe p = { .target = (cr2 & SCRATCH_MASK) & ~4095ull };
 	uint64_t cr4 = 0x600, code = rip & SCRATCH_MASK; /* OSFXSR, OSXMMEXCPT as at boot */
 	uc_engine *uc;
 	uc_hook h;
 
-	/* A fault fetching the instruction itself is no write. */
 	while (n < sizeof(insn)) {
-		uint64_t gpa = walk(vm, regs[19], rip + n);
+		uint64_t gpa = emu_gva_to_gpa(vm, regs[19], rip + n);
 
 		if (gpa == UINT64_MAX || gpa >= vm->ram_size)
 			break;
 		insn[n++] = vm->ram[gpa];
 	}
-	if (n == 0 || (code & ~4095ull) == p.target || ((code + n - 1) & ~4095ull) == p.target)
-		return false;
+	/* A fault fetching the instruction itself is no data access. */
+	if (n == 0 || (!p->any && ((code & ~4095ull) == p->target || ((code + n - 1) & ~4095ull) == p->target)))
+		return;
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
-		return false;
+		return;
 	for (int i = 0; i < EMU_FAULT_NREGS - 1; i++)
 		uc_reg_write(uc, fault_regs[i], &regs[i]);
 	uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
 	if (uc_mem_map(uc, code & ~4095ull, 8192, UC_PROT_ALL) == UC_ERR_OK &&
 	    uc_mem_write(uc, code, insn, n) == UC_ERR_OK &&
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, (void *)probe_invalid, &p, 1, 0) == UC_ERR_OK)
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, (void *)probe_invalid, p, 1, 0) == UC_ERR_OK)
 		uc_emu_start(uc, code, 0, 0, 1);
 	uc_close(uc);
+}
+
+bool emu_fault_is_write(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t cr2)
+{
+	struct probe p = { .target = (cr2 & SCRATCH_MASK) & ~4095ull };
+
+	probe_run(vm, regs, rip, &p);
 	return p.hit && p.write;
+}
+
+bool emu_first_access(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t *addr)
+{
+	struct probe p = { .any = true };
+
+	probe_run(vm, regs, rip, &p);
+	/* the scratch engine sees the low 52 bits: sign-extend a high address */
+	*addr = (p.addr & (1ull << 51)) ? p.addr | ~SCRATCH_MASK : p.addr;
+	return p.hit;
 }

@@ -26,4 +26,12 @@ void emu_fault_regs(uc_engine *uc, uint64_t regs[EMU_FAULT_NREGS]);
  * (regs) and (vm)'s RAM for its page tables.  false when it cannot tell. */
 bool emu_fault_is_write(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t cr2);
 
+/* Guest-physical address of (va) through (vm)'s 4-level page tables at
+ * (cr3), or UINT64_MAX when it is not mapped or the tables leave RAM. */
+uint64_t emu_gva_to_gpa(const struct pv_vm *vm, uint64_t cr3, uint64_t va);
+
+/* The address of the first memory access of the instruction at (rip), run
+ * the same way; false when it makes none that could be seen. */
+bool emu_first_access(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t *addr);
+
 #endif

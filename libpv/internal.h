@@ -116,6 +116,12 @@ struct pv_vm {
 	uint64_t ram_size;
 	uint64_t map_end;        /* end of the identity map */
 	uint64_t guest_min;      /* RAM below this belongs to the monitor */
+	/* The ELF's executable segments, for backends that look at the code
+	 * (the emulation backend's system-instruction checks). */
+	struct pv_xseg {
+		uint64_t paddr, vaddr, len;
+	} xsegs[8];
+	unsigned int nr_xsegs;
 	unsigned int domid;
 	unsigned int nr_vcpus;
 	struct pv_vcpu *vcpus;

@@ -100,11 +100,14 @@ int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size)
 	if (!entry_ok)
 		return elf_error(vm, -ENOEXEC, "entry point outside every executable segment");
 
+	vm->nr_xsegs = 0;
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
 
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
+		if ((p->p_flags & PF_X) && vm->nr_xsegs < sizeof(vm->xsegs) / sizeof(vm->xsegs[0]))
+			vm->xsegs[vm->nr_xsegs++] = (struct pv_xseg){ p->p_paddr, p->p_vaddr, p->p_memsz };
 		memcpy(vm->ram + p->p_paddr, img + p->p_offset, p->p_filesz);
 		memset(vm->ram + p->p_paddr + p->p_filesz, 0, p->p_memsz - p->p_filesz);
 	}

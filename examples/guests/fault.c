@@ -3,9 +3,14 @@
  * fault: does something illegal; the monitor must report it and exit
  * non-zero.  The command line picks what: ud2 (default), null, outside
  * (read past the end of RAM), outside-write, div0, int3, syscall (#UD:
- * EFER.SCE is off).
+ * EFER.SCE is off), efer-lme (WRMSR clearing EFER.LME in long mode: #GP),
+ * fxrstor-mxcsr (FXRSTOR of an MXCSR with reserved bits set: #GP), and
+ * sysinsn-ok (the same instructions with allowed values: no fault).
  */
 #include <pv/guest/sdk.h>
+
+/* An FXSAVE area: MXCSR at byte 24, reserved bits 16..31 set. */
+static unsigned char fxarea[512] __attribute__((aligned(16)));
 
 int pv_main(const struct pv_boot_info *bi)
 {
@@ -35,6 +40,23 @@ int pv_main(const struct pv_boot_info *bi)
 	} else if (!strcmp(how, "syscall")) {
 		/* mid-block: the #UD must name the syscall, not the block start */
 		__asm__ __volatile__("mov $60, %%eax\n\tsyscall" : : : "rax", "rcx", "r11", "memory");
+	} else if (!strcmp(how, "efer-lme")) {
+		unsigned int lo, hi;
+
+		__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080u));
+		__asm__ __volatile__("wrmsr" : : "a"(lo & ~0x100u), "d"(hi), "c"(0xc0000080u) : "memory");
+	} else if (!strcmp(how, "fxrstor-mxcsr")) {
+		__asm__ __volatile__("fxsave %0" : "=m"(fxarea));
+		fxarea[26] = 0xff; /* MXCSR bits 16..31 */
+		fxarea[27] = 0xff;
+		__asm__ __volatile__("fxrstor %0" : : "m"(fxarea));
+	} else if (!strcmp(how, "sysinsn-ok")) {
+		unsigned int lo, hi;
+
+		__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080u));
+		__asm__ __volatile__("wrmsr" : : "a"(lo), "d"(hi), "c"(0xc0000080u) : "memory");
+		__asm__ __volatile__("fxsave %0" : "=m"(fxarea));
+		__asm__ __volatile__("fxrstor %0" : : "m"(fxarea));
 	} else {
 		__asm__ __volatile__("ud2");
 	}
