@@ -249,7 +249,7 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 	for (unsigned int i = 0; i < spec->nr_nics; i++) {
 		char err[512];
 
-		if (pvrun_nic_attach(vm, &spec->nics[i], err, sizeof(err)) < 0) {
+		if (pvrun_nic_attach(vm, &spec->nics[i], i, err, sizeof(err)) < 0) {
 			fprintf(stderr, "pvrun: %s\n", err);
 			goto setup_failed;
 		}

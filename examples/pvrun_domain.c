@@ -30,6 +30,9 @@
 #include <linux/sockios.h>
 #include <pv/net.h>
 #endif
+#ifdef PVRUN_HAVE_NE2K
+#include <pv/ne2k.h>
+#endif
 
 /* libvirt prints its errors unless told otherwise: we say them ourselves. */
 static void quiet(void *opaque, virErrorPtr e)
@@ -295,16 +298,25 @@ out:
 	return r;
 }
 
-int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, char *err, size_t n)
+int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, unsigned int index, char *err, size_t n)
 {
 	struct pv_netback_config c = { .tap = nic->tap, .mtu = (uint16_t)nic->mtu, .poll_ns = 50000 };
 	int r;
 
-	if (!nic->named) /* pvrun's own TAP: one per process */
-		snprintf(nic->tap, sizeof(nic->tap), "pvtap%ld", (long)getpid() % 1000000000L);
+	if (!nic->named) /* pvrun's own TAPs: pvtapPID, pvtapPID.1 */
+		snprintf(nic->tap, sizeof(nic->tap), index ? "pvtap%ld.%u" : "pvtap%ld", (long)getpid() % 100000000L,
+			 index);
 	if (nic->has_mac)
 		memcpy(c.mac, nic->mac, 6);
-	r = pv_netback_attach(vm, &c, (struct pv_netback **)&nic->dev);
+#ifdef PVRUN_HAVE_NE2K
+	if (nic->ne2k) {
+		struct pv_ne2k_config nc = { .tap = nic->tap };
+
+		memcpy(nc.mac, c.mac, 6);
+		r = pv_ne2k_attach(vm, &nc, (struct pv_ne2k **)&nic->dev);
+	} else
+#endif
+		r = pv_netback_attach(vm, &c, (struct pv_netback **)&nic->dev);
 	if (r < 0) {
 		snprintf(err, n, "%s: TAP %s: %s", nic->where, nic->tap, strerror(-r));
 		return r;
@@ -457,7 +469,7 @@ int pvrun_domain_print(const struct pvrun_spec *s, FILE *f)
 				nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
 		if (nic->named)
 			fprintf(f, "      <target dev='%s'/>\n", esc(nic->tap, e, sizeof(e)));
-		fprintf(f, "      <model type='virtio'/>\n");
+		fprintf(f, "      <model type='%s'/>\n", nic->ne2k ? "ne2k_isa" : "virtio");
 		if (nic->mtu)
 			fprintf(f, "      <mtu size='%u'/>\n", nic->mtu);
 		fprintf(f, "    </interface>\n");
@@ -562,10 +574,19 @@ int pvrun_libvirt_stats(struct pv_vm *vm, const struct pvrun_spec *s, int run, c
 	APPEND(",\"net.count\":%u", s->nr_nics);
 #ifdef PVRUN_HAVE_NET
 	for (unsigned int i = 0; i < s->nr_nics; i++) {
-		struct pv_netback_stats ns;
+		struct pv_netback_stats ns = { 0 };
 
 		/* The guest's view, as libvirt's: rx is what the guest received. */
-		pv_netback_stats(s->nics[i].dev, &ns);
+#ifdef PVRUN_HAVE_NE2K
+		if (s->nics[i].ne2k) {
+			struct pv_ne2k_stats es;
+
+			pv_ne2k_stats(s->nics[i].dev, &es);
+			ns.rx_bytes = es.rx_bytes, ns.rx_frames = es.rx_frames, ns.rx_dropped = es.rx_dropped;
+			ns.tx_bytes = es.tx_bytes, ns.tx_frames = es.tx_frames, ns.tx_dropped = es.tx_dropped;
+		} else
+#endif
+			pv_netback_stats(s->nics[i].dev, &ns);
 		APPEND(",\"net.%u.name\":\"%s\"", i, jesc(s->nics[i].tap, e, sizeof(e)));
 		APPEND(",\"net.%u.rx.bytes\":%llu,\"net.%u.rx.pkts\":%llu,\"net.%u.rx.errs\":%llu,\"net.%u.rx.drop\":%llu",
 		       i, (unsigned long long)ns.rx_bytes, i, (unsigned long long)ns.rx_frames, i,

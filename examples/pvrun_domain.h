@@ -47,26 +47,30 @@ struct pvrun_disk {
 #if __has_include(<pv/net.h>)
 #define PVRUN_HAVE_NET 1
 #endif
+#if __has_include(<pv/ne2k.h>)
+#define PVRUN_HAVE_NE2K 1
+#endif
 #endif
 
 enum pvrun_net_type { PVRUN_NET_NETWORK, PVRUN_NET_BRIDGE, PVRUN_NET_ETHERNET };
 
-/* An <interface>: the PV net device on a TAP, maybe on a bridge. */
+/* An <interface>: the PV net device (or the emulated NE2000) on a TAP, maybe on a bridge. */
 struct pvrun_nic {
 	enum pvrun_net_type type;
 	char network[256];     /* PVRUN_NET_NETWORK: libvirt's network */
 	char bridge[16];       /* the bridge the TAP joins (a network's, once resolved) */
 	char tap[16];          /* the TAP: <target dev>, or pvrun's own name */
 	bool named;            /* tap came from <target dev> */
+	bool ne2k;             /* <model type='ne2k_isa'>: the emulated NE2000 */
 	uint8_t mac[6];        /* all zero: libpv chooses */
 	bool has_mac;
 	unsigned int mtu;      /* 0: libpv's default */
 	char where[160];       /* the <interface> element's path, for messages */
 	bool bridged;          /* pvrun added the TAP to the bridge */
-	void *dev;             /* struct pv_netback */
+	void *dev;             /* struct pv_netback or struct pv_ne2k */
 };
 
-#define PVRUN_MAX_NICS 1 /* libpv has one PV net device per VM */
+#define PVRUN_MAX_NICS 2 /* one PV net device and one NE2000 per VM */
 
 struct pvrun_spec {
 	char name[256];
@@ -104,13 +108,13 @@ int pvrun_domain_load(const char *file, const char *uri, struct pvrun_spec *s, c
 int pvrun_map(void *doc, struct pvrun_spec *s, char *err, size_t n);
 
 /*
- * Attach nic to vm (before the run): the PV net device on its TAP (created
+ * Attach nic, the index'th, to vm (before the run): its device on its TAP (created
  * when missing; it goes with the VM), which then joins nic->bridge, if any,
  * and is brought up.  Returns 0 or a negative errno with a reason in err.
  * pvrun_nic_detach takes an existing TAP it added out of the bridge again
  * (after the VM is destroyed).  Only with PVRUN_HAVE_NET.
  */
-int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, char *err, size_t n);
+int pvrun_nic_attach(struct pv_vm *vm, struct pvrun_nic *nic, unsigned int index, char *err, size_t n);
 void pvrun_nic_detach(struct pvrun_nic *nic);
 
 /* Write s as a libvirt domain XML document (valid against libvirt's

@@ -19,8 +19,9 @@
  *         <readonly/>
  *       <serial|console type='stdio|file'> <source path/> <target port='0' [type='serial']/>
  *                                    (port 0 is libpv's console)
- *       <interface type='network|bridge|ethernet'>   (with <pv/net.h>: one PV net device on a TAP)
- *         <source network|bridge/> <model type='virtio'/> <mac address/> <target dev/> <mtu size/>
+ *       <interface type='network|bridge|ethernet'>   (with <pv/net.h>: one PV net device on a TAP,
+ *                                    and with <pv/ne2k.h> one NE2000)
+ *         <source network|bridge/> <model type='virtio|ne2k_isa'/> <mac address/> <target dev/> <mtu size/>
  *       <memballoon model='none'/>
  *     </devices>
  *
@@ -377,8 +378,6 @@ static int map_interface(struct ctx *c, xmlNode *node, struct pvrun_spec *s)
 
 	if (r < 0)
 		return r;
-	if (s->nr_nics == PVRUN_MAX_NICS)
-		return refuse(c, node, NULL, "a second interface: libpv has one PV net device per VM");
 	memset(nic, 0, sizeof(*nic));
 	path = xmlGetNodePath(node);
 	snprintf(nic->where, sizeof(nic->where), "%s", path ? (const char *)path : "interface");
@@ -406,10 +405,14 @@ static int map_interface(struct ctx *c, xmlNode *node, struct pvrun_spec *s)
 			if ((r = check(c, k, model_attrs, NULL)) < 0)
 				return r;
 			attr(k, "type", v, sizeof(v));
+#ifdef PVRUN_HAVE_NE2K
+			nic->ne2k = !strcmp(v, "ne2k_isa");
+#else
 			if (!strcmp(v, "ne2k_isa"))
 				return refuse(c, k, "type", "'ne2k_isa': not supported yet (libpv has no emulated NIC yet)");
-			if (strcmp(v, "virtio"))
-				return refuse(c, k, "type", "'%s': libpv has virtio (the PV net device)", v);
+#endif
+			if (strcmp(v, "virtio") && !nic->ne2k)
+				return refuse(c, k, "type", "'%s': libpv has virtio (the PV net device) and ne2k_isa", v);
 			have_model = true;
 		} else if (is(k, "mac")) {
 			if ((r = check(c, k, mac_attrs, NULL)) < 0)
@@ -437,6 +440,12 @@ static int map_interface(struct ctx *c, xmlNode *node, struct pvrun_spec *s)
 		return refuse(c, node, NULL, "no <source %s=.../>", nic->type == PVRUN_NET_NETWORK ? "network" : "bridge");
 	if (!have_model)
 		return refuse(c, node, NULL, "no <model type='virtio'/>: libvirt's default NIC model is not libpv's");
+	if (nic->ne2k && nic->mtu && nic->mtu != 1500)
+		return refuse(c, node, NULL, "<mtu size='%u'>: the NE2000's MTU is 1500", nic->mtu);
+	for (unsigned int i = 0; i < s->nr_nics; i++)
+		if (s->nics[i].ne2k == nic->ne2k)
+			return refuse(c, node, NULL, "a second %s interface: libpv has one per VM",
+				      nic->ne2k ? "ne2k_isa" : "virtio");
 	s->nr_nics++;
 	return 0;
 }
@@ -468,6 +477,8 @@ static int map_devices(struct ctx *c, xmlNode *devs, struct pvrun_spec *s)
 				return r;
 		} else if (is(k, "interface")) {
 #ifdef PVRUN_HAVE_NET
+			if (s->nr_nics == PVRUN_MAX_NICS)
+				return refuse(c, k, NULL, "libpv has one virtio and one ne2k_isa interface per VM");
 			if ((r = map_interface(c, k, s)) < 0)
 				return r;
 #else
