@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pvbench --device net: two VMs in this process, UDP bulk from one to the
+ * other through the in-process switch (examples/guests/netbench.c).  The
+ * receiver marks the timed window; exits of both VMs in it are counted
+ * per packet received, with the switch's host copies per packet and byte.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pv/net.h>
+
+#include "bench.h"
+
+#define MARKER 0x6f0
+
+struct net_workload {
+	const char *name, *arg;
+	unsigned int frame_bytes;
+	unsigned long long count_emu, count_kvm;
+};
+
+static const struct net_workload workloads[] = {
+	{ "vm2vm-udp", "udp", 1514, 40000, 4000 },
+	{ "vm2vm-gso", "gso", 64042, 4000, 400 },
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct side {
+	struct pv_vm *vm;
+	struct pv_netback *nb;
+	struct bench_console con;
+	int r, status;
+};
+
+struct window {
+	pthread_mutex_t lock;
+	struct side *s[2];
+	struct pv_netswitch *sw;
+	bool started, ended;
+	double t0, t1;
+	struct pv_stats st[2];
+	struct pv_netswitch_stats sw1;     /* at the end of the run */
+	unsigned long long delivered, delivered_bytes; /* rx frames of both devices */
+};
+
+static int marker(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
+{
+	struct window *w = opaque;
+	uint32_t val = 0;
+
+	(void)v, (void)addr;
+	if (!is_write)
+		return 0;
+	memcpy(&val, data, size < 4 ? size : 4);
+	pthread_mutex_lock(&w->lock);
+	if (val && !w->started) {
+		w->started = true;
+		pv_vm_stats_reset(w->s[0]->vm);
+		pv_vm_stats_reset(w->s[1]->vm);
+		w->t0 = now_s();
+	} else if (!val && w->started && !w->ended) {
+		w->t1 = now_s();
+		pv_vm_stats(w->s[0]->vm, -1, &w->st[0]);
+		pv_vm_stats(w->s[1]->vm, -1, &w->st[1]);
+		w->st[0].exits[PV_EXIT_PIO]--; /* this marker exit is not the workload's */
+		w->st[0].exits_total--;
+		w->ended = true;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+static void *vm_thread(void *arg)
+{
+	struct side *s = arg;
+
+	s->r = pv_vm_run(s->vm, &s->status);
+	return NULL;
+}
+
+static void net_header(const struct bench_opts *o)
+{
+	(void)o;
+	printf("%-5s %-10s %-5s %8s %9s %10s %12s %9s %9s %10s %7s\n", "door", "workload", "bknd", "frame", "packets",
+	       "exits", "exits/pkt", "Mbit/s", "pps", "copies/B", "drops");
+}
+
+static int make_vm(enum pv_backend b, struct side *s, const char *cmd, struct pv_netswitch *sw, struct window *w,
+		   bool mark)
+{
+	struct pv_vm_config cfg = { .ram_size = 64u << 20, .backend = b, .cmdline = cmd, .console = bench_console,
+				    .console_opaque = &s->con };
+	struct pv_netback_config nc = { .sw = sw, .poll_ns = 200000 };
+	char elf[512];
+	int r;
+
+	r = pv_vm_create(&cfg, &s->vm);
+	if (r < 0) {
+		fprintf(stderr, "pvbench: %s\n", pv_last_error());
+		return r;
+	}
+	r = pv_vm_load_elf(s->vm, bench_guest_path("netbench", elf, sizeof(elf)));
+	if (r == 0)
+		r = pv_netback_attach(s->vm, &nc, &s->nb);
+	if (r == 0 && mark)
+		r = pv_vm_add_pio(s->vm, "marker", MARKER, 4, marker, w);
+	if (r < 0)
+		fprintf(stderr, "pvbench: net guest: %s\n", strerror(-r));
+	return r;
+}
+
+static void print_row(const struct bench_opts *o, const char *backend, const struct net_workload *wl,
+		      const struct window *w, unsigned long long pkts, unsigned long long bytes, unsigned long long drops)
+{
+	double secs = w->t1 - w->t0, mbit = secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0;
+	double pps = secs > 0 ? (double)pkts / secs : 0;
+	unsigned long long exits = w->st[0].exits_total + w->st[1].exits_total;
+	/* host copies against what the devices delivered, over the whole run
+	 * (control frames included): both are host-side counts */
+	double cpp = w->delivered ? (double)w->sw1.copies / (double)w->delivered : 0;
+	double cpb = w->delivered_bytes ? (double)w->sw1.bytes_copied / (double)w->delivered_bytes : 0;
+	double epp = pkts ? (double)exits / (double)pkts : 0;
+
+	if (o->json) {
+		printf("{\"device\":\"net\",\"door\":\"pv\",\"workload\":\"%s\",\"backend\":\"%s\",\"frame_bytes\":%u,"
+		       "\"packets\":%llu,\"bytes\":%llu,\"exits_total\":%llu,\"exits_by_reason\":{",
+		       wl->name, backend, wl->frame_bytes, pkts, bytes, exits);
+		for (int i = 0; i < PV_EXIT__COUNT; i++)
+			printf("%s\"%s\":%llu", i ? "," : "", pv_exit_reason_name(i),
+			       (unsigned long long)(w->st[0].exits[i] + w->st[1].exits[i]));
+		printf("},\"exits_per_packet\":%.4f,\"copies_per_packet\":%.4f,\"copies_per_byte\":%.4f,"
+		       "\"mbit_per_s\":%.1f,\"pps\":%.0f,\"drops\":%llu}\n",
+		       epp, cpp, cpb, mbit, pps, drops);
+	} else {
+		printf("%-5s %-10s %-5s %8u %9llu %10llu %12.4f %9.1f %9.0f %10.4f %7llu\n", "pv", wl->name, backend,
+		       wl->frame_bytes, pkts, exits, epp, mbit, pps, cpb, drops);
+		printf("      exits by reason:");
+		for (int i = 0; i < PV_EXIT__COUNT; i++)
+			if (w->st[0].exits[i] + w->st[1].exits[i])
+				printf(" %s=%.4f/pkt", pv_exit_reason_name(i),
+				       pkts ? (double)(w->st[0].exits[i] + w->st[1].exits[i]) / (double)pkts : 0);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static int run_one(enum pv_backend b, const struct bench_opts *o, const struct net_workload *wl)
+{
+	unsigned long long count = o->count ? o->count : b == PV_BACKEND_KVM ? wl->count_kvm : wl->count_emu;
+	struct side rx = { .r = 0 }, tx = { .r = 0 };
+	struct window w = { .s = { &rx, &tx } };
+	unsigned long long pkts = 0, bytes = 0, lost = 0, bad = 0, sent = 0, dropped = 0;
+	char rcmd[64], tcmd[64];
+	pthread_t t[2];
+	int r = -1;
+
+	pthread_mutex_init(&w.lock, NULL);
+	if (pv_netswitch_create(NULL, &w.sw) < 0)
+		return -1;
+	snprintf(rcmd, sizeof(rcmd), "recv %llu 0 %s", count, wl->arg);
+	if (make_vm(b, &rx, rcmd, w.sw, &w, true) < 0)
+		goto out;
+	snprintf(tcmd, sizeof(tcmd), "send %llu %u %s", count, pv_vm_domid(rx.vm), wl->arg);
+	if (make_vm(b, &tx, tcmd, w.sw, &w, false) < 0)
+		goto out;
+	pthread_create(&t[0], NULL, vm_thread, &rx);
+	pthread_create(&t[1], NULL, vm_thread, &tx);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	pv_netswitch_stats(w.sw, &w.sw1);
+	{
+		struct pv_netback_stats a, c;
+
+		pv_netback_stats(rx.nb, &a);
+		pv_netback_stats(tx.nb, &c);
+		w.delivered = a.rx_frames + c.rx_frames;
+		w.delivered_bytes = a.rx_bytes + c.rx_bytes;
+	}
+	if (rx.r < 0 || tx.r < 0 || rx.status || tx.status || !w.ended ||
+	    sscanf(rx.con.buf, "frames=%llu bytes=%llu lost=%llu bad=%llu", &pkts, &bytes, &lost, &bad) != 4 ||
+	    sscanf(tx.con.buf, "sent=%llu dropped=%llu", &sent, &dropped) != 2) {
+		fprintf(stderr, "pvbench: net %s on %s failed: %s %s | %s %s\n", wl->name, bench_backend_name(b),
+			rx.r < 0 ? pv_vm_error(rx.vm) : "", rx.con.buf, tx.r < 0 ? pv_vm_error(tx.vm) : "", tx.con.buf);
+		goto out;
+	}
+	if (bad)
+		fprintf(stderr, "pvbench: net %s: %llu datagrams with wrong content\n", wl->name, bad);
+	print_row(o, bench_backend_name(b), wl, &w, pkts, bytes, dropped);
+	r = bad ? -1 : 0;
+out:
+	pv_vm_destroy(tx.vm);
+	pv_vm_destroy(rx.vm);
+	pv_netswitch_put(w.sw);
+	pthread_mutex_destroy(&w.lock);
+	return r;
+}
+
+static int net_run(enum pv_backend b, const struct bench_opts *o)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+		if (o->progress)
+			fprintf(stderr, "pvbench: %s net %s: pv...\n", bench_backend_name(b), workloads[i].name);
+		failed += run_one(b, o, &workloads[i]) < 0;
+	}
+	return failed ? -1 : 0;
+}
+
+const struct bench_device bench_net = { "net", net_header, net_run };

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netbench: UDP bulk between two VMs through the monitor's switch, for
+ * pvbench --device net.  Command line "ROLE COUNT PEER WORKLOAD", ROLE send
+ * or recv, PEER the other VM's domain id, WORKLOAD udp (1472-byte payloads,
+ * 1514-byte frames) or gso (64000-byte UDP GSO frames, gso_size 1472).
+ * The sender says HELLO until the receiver answers, then sends COUNT
+ * datagrams with sequence numbers and END.  The receiver writes 1 to the
+ * marker port (0x6f0) at the first datagram and 0 at END, checks the
+ * sequence and the first and last payload bytes of each datagram, and
+ * prints "frames=N bytes=B lost=L bad=X".
+ */
+#include <pv/guest/gnttab.h>
+#include <pv/guest/netfront.h>
+#include <pv/guest/netstack.h>
+#include <pv/guest/sdk.h>
+
+#define MARKER 0x6f0
+#define ENTRIES 256u
+#define NBUF 48u
+#define BUF 65552u
+#define GSO_PAYLOAD 64000u
+#define FEATURES (PVNET_F_CSUM | PVNET_F_GUEST_CSUM | PVNET_F_HOST_USO | PVNET_F_GUEST_USO)
+
+static unsigned char pool[(2 * NBUF * BUF + 4095) / 4096 * 4096] __attribute__((aligned(4096)));
+static unsigned char txr[128 * 1024] __attribute__((aligned(4096)));
+static unsigned char rxr[128 * 1024] __attribute__((aligned(4096)));
+static struct pvnet_front f;
+static unsigned char peer[6] = { 0x52, 0x54, 0, 0, 0, 0 };
+
+/* Buffers: NBUF of 64 KiB for GSO, nbuf of 2 KiB for MTU-sized frames. */
+static unsigned int nbuf = NBUF, bufsz = BUF;
+
+static unsigned char *rxbuf(unsigned int i) { return pool + (unsigned long)i * bufsz; }
+static unsigned char *txbuf(unsigned int i) { return pool + (unsigned long)(nbuf + i) * bufsz; }
+
+static void marker(unsigned int v)
+{
+	__asm__ __volatile__("outl %0, %1" : : "a"(v), "d"((unsigned short)MARKER) : "memory");
+}
+
+static unsigned char pat(unsigned int i)
+{
+	return (unsigned char)(i * 7u + 3u);
+}
+
+static const char *skip(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+static unsigned int ctl(unsigned int b, const unsigned char *dst, unsigned short dport)
+{
+	pv_net_udp_header(txbuf(b), f.cfg.mac, dst, 0x0a000001u, 0x0a000002u, 9, dport, 4, PV_UDP_CSUM_NONE);
+	return PV_UDP_HLEN + 4;
+}
+
+/* Reap tx responses; counts drops. */
+static unsigned int reap(unsigned int *dropped)
+{
+	struct pvnet_tx_rsp rsp;
+	unsigned int n = 0;
+
+	while (pvnet_front_tx_done(&f, &rsp)) {
+		if (rsp.status != PVNET_S_OK)
+			(*dropped)++;
+		n++;
+	}
+	return n;
+}
+
+static void post_all(void)
+{
+	for (unsigned int i = 0; i < nbuf; i++)
+		pvnet_front_post(&f, rxbuf(i), bufsz > PVNET_FRAME_MAX ? PVNET_FRAME_MAX : bufsz, i);
+	pvnet_front_kick(&f);
+}
+
+static int do_send(unsigned int count, int gso)
+{
+	static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	unsigned int plen = gso ? GSO_PAYLOAD : f.cfg.mtu - 28u, len = PV_UDP_HLEN + plen, dropped = 0, sent = 0;
+	struct pvnet_hdr h = { PVNET_HDR_F_NEEDS_CSUM, PVNET_GSO_UDP_L4, PV_UDP_HLEN, 1472, 34, 6, 0 };
+	struct pvnet_rx_rsp rr;
+	unsigned int b = 1, inflight;
+
+	post_all();
+	for (int tries = 0;; tries++) { /* HELLO until the receiver answers */
+		if (tries > 2000) {
+			pv_printf("netbench: no answer\n");
+			return 1;
+		}
+		pvnet_front_send(&f, 0, txbuf(0), ctl(0, bcast, 1), 0);
+		pvnet_front_kick(&f);
+		pvnet_front_wait(&f, 5000000ull);
+		reap(&dropped);
+		if (pvnet_front_rx(&f, &rr))
+			break;
+	}
+	while (f.tx_inflight)
+		if (!reap(&dropped))
+			pvnet_front_wait(&f, 0);
+	dropped = 0;
+	/* The payload is written once per buffer; each datagram gets its
+	 * sequence number. */
+	for (unsigned int i = 1; i < nbuf; i++) {
+		unsigned char *p = txbuf(i);
+
+		for (unsigned int k = 8; k < plen; k++)
+			p[PV_UDP_HLEN + k] = pat(k);
+		pv_net_udp_header(p, f.cfg.mac, peer, 0x0a000001u, 0x0a000002u, 9, 2, plen,
+				  gso ? PV_UDP_CSUM_PARTIAL : PV_UDP_CSUM_NONE);
+	}
+	while (sent < count) {
+		unsigned int batch = 0;
+
+		while (sent < count && f.tx_inflight < nbuf - 1 && batch < 32) {
+			unsigned char *p = txbuf(b);
+
+			*(unsigned int *)(p + PV_UDP_HLEN) = sent;
+			*(unsigned int *)(p + PV_UDP_HLEN + 4) = plen;
+			if (pvnet_front_send(&f, gso ? &h : 0, p, len, b))
+				break;
+			sent++;
+			batch++;
+			b = b + 1 == nbuf ? 1 : b + 1;
+		}
+		pvnet_front_kick(&f);
+		inflight = f.tx_inflight;
+		reap(&dropped);
+		if (f.tx_inflight >= nbuf - 1 && f.tx_inflight == inflight)
+			pvnet_front_wait(&f, 0);
+	}
+	while (f.tx_inflight)
+		if (!reap(&dropped))
+			pvnet_front_wait(&f, 0);
+	for (int i = 0; i < 20; i++) { /* END, a few times: it may be dropped too */
+		pvnet_front_send(&f, 0, txbuf(0), ctl(0, peer, 4), 0);
+		pvnet_front_kick(&f);
+		while (f.tx_inflight)
+			if (!reap(&dropped))
+				pvnet_front_wait(&f, 0);
+		pvnet_front_wait(&f, 1000000ull);
+	}
+	pv_printf("sent=%u dropped=%u\n", sent, dropped);
+	return 0;
+}
+
+static int do_recv(unsigned int count)
+{
+	unsigned long long bytes = 0;
+	unsigned int frames = 0, lost = 0, bad = 0, next = 0, dropped = 0, unposted = 0;
+	int started = 0;
+
+	(void)count;
+	post_all();
+	for (;;) {
+		struct pvnet_rx_rsp rsp;
+		struct pv_udp_info u;
+		unsigned char *p;
+
+		if (!pvnet_front_rx(&f, &rsp)) {
+			if (unposted) {
+				pvnet_front_kick(&f);
+				unposted = 0;
+			}
+			if (pvnet_front_wait(&f, 0) == PV_ETIMEDOUT) {
+				pv_printf("netbench: receive timed out\n");
+				return 1;
+			}
+			continue;
+		}
+		p = rxbuf((unsigned int)rsp.id);
+		if (rsp.status == PVNET_S_OK &&
+		    !pv_net_udp_parse(p, rsp.len, 1, &u)) { /* checksums: the device's business */
+			if (u.dport == 1 && !started) {
+				pvnet_front_send(&f, 0, txbuf(0), ctl(0, u.src_mac, 3), 0);
+			} else if (u.dport == 4 && started) {
+				marker(0);
+				pvnet_front_post(&f, p, bufsz > PVNET_FRAME_MAX ? PVNET_FRAME_MAX : bufsz, rsp.id);
+				break;
+			} else if (u.dport == 2) {
+				unsigned int seq = *(const unsigned int *)u.payload;
+
+				if (!started) {
+					marker(1);
+					started = 1;
+				}
+				if (seq > next)
+					lost += seq - next;
+				next = seq + 1;
+				if (u.payload[8] != pat(8) || u.payload[u.payload_len - 1] != pat(u.payload_len - 1))
+					bad++;
+				frames++;
+				bytes += rsp.len;
+			}
+		}
+		reap(&dropped);
+		pvnet_front_post(&f, p, bufsz > PVNET_FRAME_MAX ? PVNET_FRAME_MAX : bufsz, rsp.id);
+		if (++unposted >= 16) {
+			pvnet_front_kick(&f);
+			unposted = 0;
+		}
+	}
+	pv_printf("frames=%u bytes=%llu lost=%u bad=%u\n", frames, bytes, lost, bad);
+	return 0;
+}
+
+int pv_main(const struct pv_boot_info *bi)
+{
+	const char *s = pv_cmdline(), *e;
+	unsigned int count, dom;
+	int send = !strncmp(s, "send", 4), gso;
+	struct pvnet_config cfg;
+	long r;
+
+	(void)bi;
+	count = (unsigned int)pv_strtoull(skip(s + 4), &e);
+	dom = (unsigned int)pv_strtoull(skip(e), &e);
+	gso = !strcmp(skip(e), "gso");
+	if (!gso) {
+		nbuf = 240;
+		bufsz = 2048;
+	}
+	peer[4] = (unsigned char)dom;
+	peer[5] = (unsigned char)(dom >> 8);
+	r = pvnet_front_config(&cfg);
+	if (!r)
+		r = pvnet_front_init(&f, txr, rxr, sizeof(txr), ENTRIES, FEATURES & cfg.features, pool, sizeof(pool));
+	if (r) {
+		pv_printf("netbench: connect failed: %ld\n", r);
+		return 1;
+	}
+	f.poll_ns = 2000000;
+	return send ? do_send(count, gso) : do_recv(count);
+}
