@@ -207,6 +207,8 @@ static int do_connect(struct pv_netback *n, struct pvnet_ctrl *c)
 	}
 	for (unsigned int i = 0; i < nq && r == 0 && !n->sw; i++)
 		r = pvnet__tap_offload(n->tapfds[i], c->features);
+	for (unsigned int i = nq; i < n->max_queues && r == 0 && !n->sw && n->max_queues > 1; i++)
+		r = pvnet__tap_detach(n->tapfds[i]); /* no reader: the TAP must not steer to it */
 	if (r == 0) {
 		atomic_store(&n->nr_queues, nq);
 		if (n->sw) {

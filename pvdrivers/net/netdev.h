@@ -119,6 +119,9 @@ static inline void pvnet__frame_put(struct pvnet_frame *f)
  * Returns 0 or a negative errno; on failure nothing stays open. */
 int pvnet__tap_open(const char *name, unsigned int nq, int fds[]);
 
+/* Take a queue the guest did not connect out of the TAP's steering. */
+int pvnet__tap_detach(int fd);
+
 /* Set the receive offloads (TUNSETOFFLOAD) on an open TAP queue. */
 int pvnet__tap_offload(int fd, uint32_t accepted);
 

@@ -18,7 +18,7 @@ int pvnet__tap_open(const char *name, unsigned int nq, int fds[])
 
 	for (i = 0; i < nq; i++) {
 		struct ifreq ifr;
-		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC); /* blocking: io_uring polls it */
 
 		if (fd < 0) {
 			r = -errno;
@@ -53,4 +53,13 @@ int pvnet__tap_offload(int fd, uint32_t accepted)
 	/* an older kernel without USO: the rest still helps */
 	o &= ~0x60u;
 	return ioctl(fd, TUNSETOFFLOAD, o) == 0 ? 0 : -errno;
+}
+
+int pvnet__tap_detach(int fd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_DETACH_QUEUE;
+	return ioctl(fd, TUNSETQUEUE, &ifr) == 0 ? 0 : -errno;
 }

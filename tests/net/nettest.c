@@ -9,7 +9,8 @@
  *   send    say HELLO (broadcast) until READY comes; send COUNT datagrams
  *           of random sizes up to the MTU, every fourth one a GSO frame up
  *           to 64000 bytes when USO was accepted; every response must be OK.
- *   echo    (TAP) answer COUNT UDP datagrams to port 7 with the same data.
+ *   echo    (TAP) answer UDP datagrams to port 7 with the same data and
+ *           metadata, until "quit" or COUNT of them.
  * OPTS: "hostile" (send: bad descriptors first, each with its expected
  * status), "queues=N" (connect N queues; send round-robin over them),
  * "badbuf" (recv: post one buffer with a bad grant first).
@@ -317,6 +318,49 @@ static const char *skip(const char *s)
 	return s;
 }
 
+/* Answer count UDP datagrams to port 7 with the same data, on the queue
+ * each came in on, keeping its offload metadata (what the TAP gave). */
+static int do_echo(unsigned int count)
+{
+	unsigned int n = 0, csum = 0, gso = 0, b = 0;
+
+	for (unsigned int q = 0; q < nq; q++)
+		post_all(&fs[q], q);
+	while (n < count) {
+		struct pvnet_rx_rsp rsp;
+		struct pvnet_tx_rsp trsp;
+		struct pv_udp_info u;
+		unsigned char *buf;
+		unsigned int q;
+		struct pvnet_hdr h;
+
+		if (recv_one(&rsp, &buf, &q, 4000))
+			return fail("echo: nothing came, after", n);
+		if (rsp.status == PVNET_S_OK &&
+		    !pv_net_udp_parse(buf, rsp.len, rsp.hdr.flags & (PVNET_HDR_F_NEEDS_CSUM | PVNET_HDR_F_DATA_VALID), &u) &&
+		    u.dport == 7) {
+			h = rsp.hdr;
+			h.flags &= PVNET_HDR_F_NEEDS_CSUM; /* DATA_VALID is receive-only */
+			h.num_buffers = 0;
+			csum += (h.flags & PVNET_HDR_F_NEEDS_CSUM) != 0;
+			gso += h.gso_type != PVNET_GSO_NONE;
+			memcpy(txbuf(b), buf, rsp.len);
+			pv_net_udp_reverse(txbuf(b));
+			if (send_wait(&fs[q], &h, b, rsp.len) != PVNET_S_OK)
+				return fail("echo send", n);
+			b = (b + 1) % NTX;
+			n++;
+			if (u.payload_len >= 4 && !memcmp(u.payload, "quit", 4))
+				break;
+		}
+		repost(q, rsp.id);
+		while (pvnet_front_tx_done(&fs[q], &trsp))
+			;
+	}
+	pv_printf("echo ok n=%u csum=%u gso=%u\n", n, csum, gso);
+	return 0;
+}
+
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *s = pv_cmdline(), *e;
@@ -368,5 +412,7 @@ int pv_main(const struct pv_boot_info *bi)
 		return do_recv(count, badbuf);
 	if (!strcmp(role, "send"))
 		return do_send(count, peer, bad);
+	if (!strcmp(role, "echo"))
+		return do_echo(count);
 	return fail("role", 0);
 }
