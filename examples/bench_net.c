@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <pv/ne2k.h>
 #include <pv/net.h>
 
 #include "bench.h"
@@ -19,14 +20,15 @@
 #define MARKER 0x6f0
 
 struct net_workload {
-	const char *name, *arg;
+	const char *door, *name, *arg;
 	unsigned int frame_bytes;
 	unsigned long long count_emu, count_kvm;
 };
 
 static const struct net_workload workloads[] = {
-	{ "vm2vm-udp", "udp", 1514, 40000, 4000 },
-	{ "vm2vm-gso", "gso", 64042, 4000, 400 },
+	{ "pv", "vm2vm-udp", "udp", 1514, 40000, 4000 },
+	{ "pv", "vm2vm-gso", "gso", 64042, 4000, 400 },
+	{ "ne2k", "vm2vm-udp", "udp ne2k", 1514, 4000, 1000 },
 };
 
 static double now_s(void)
@@ -40,6 +42,7 @@ static double now_s(void)
 struct side {
 	struct pv_vm *vm;
 	struct pv_netback *nb;
+	struct pv_ne2k *ne;
 	struct bench_console con;
 	int r, status;
 };
@@ -53,6 +56,7 @@ struct window {
 	struct pv_stats st[2];
 	struct pv_netswitch_stats sw1;     /* at the end of the run */
 	unsigned long long delivered, delivered_bytes; /* rx frames of both devices */
+	unsigned long long drops;          /* NE2000: frames its ring could not take */
 };
 
 static int marker(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
@@ -98,7 +102,7 @@ static void net_header(const struct bench_opts *o)
 }
 
 static int make_vm(enum pv_backend b, struct side *s, const char *cmd, struct pv_netswitch *sw, struct window *w,
-		   bool mark)
+		   bool mark, bool ne2k)
 {
 	struct pv_vm_config cfg = { .ram_size = 64u << 20, .backend = b, .cmdline = cmd, .console = bench_console,
 				    .console_opaque = &s->con };
@@ -112,8 +116,10 @@ static int make_vm(enum pv_backend b, struct side *s, const char *cmd, struct pv
 		return r;
 	}
 	r = pv_vm_load_elf(s->vm, bench_guest_path("netbench", elf, sizeof(elf)));
-	if (r == 0)
+	if (r == 0 && !ne2k)
 		r = pv_netback_attach(s->vm, &nc, &s->nb);
+	if (r == 0 && ne2k)
+		r = pv_ne2k_attach(s->vm, &(struct pv_ne2k_config){ .sw = sw }, &s->ne);
 	if (r == 0 && mark)
 		r = pv_vm_add_pio(s->vm, "marker", MARKER, 4, marker, w);
 	if (r < 0)
@@ -134,9 +140,9 @@ static void print_row(const struct bench_opts *o, const char *backend, const str
 	double epp = pkts ? (double)exits / (double)pkts : 0;
 
 	if (o->json) {
-		printf("{\"device\":\"net\",\"door\":\"pv\",\"workload\":\"%s\",\"backend\":\"%s\",\"frame_bytes\":%u,"
+		printf("{\"device\":\"net\",\"door\":\"%s\",\"workload\":\"%s\",\"backend\":\"%s\",\"frame_bytes\":%u,"
 		       "\"packets\":%llu,\"bytes\":%llu,\"exits_total\":%llu,\"exits_by_reason\":{",
-		       wl->name, backend, wl->frame_bytes, pkts, bytes, exits);
+		       wl->door, wl->name, backend, wl->frame_bytes, pkts, bytes, exits);
 		for (int i = 0; i < PV_EXIT__COUNT; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", pv_exit_reason_name(i),
 			       (unsigned long long)(w->st[0].exits[i] + w->st[1].exits[i]));
@@ -144,7 +150,7 @@ static void print_row(const struct bench_opts *o, const char *backend, const str
 		       "\"mbit_per_s\":%.1f,\"pps\":%.0f,\"drops\":%llu}\n",
 		       epp, cpp, cpb, mbit, pps, drops);
 	} else {
-		printf("%-5s %-10s %-5s %8u %9llu %10llu %12.4f %9.1f %9.0f %10.4f %7llu\n", "pv", wl->name, backend,
+		printf("%-5s %-10s %-5s %8u %9llu %10llu %12.4f %9.1f %9.0f %10.4f %7llu\n", wl->door, wl->name, backend,
 		       wl->frame_bytes, pkts, exits, epp, mbit, pps, cpb, drops);
 		printf("      exits by reason:");
 		for (int i = 0; i < PV_EXIT__COUNT; i++)
@@ -158,7 +164,7 @@ static void print_row(const struct bench_opts *o, const char *backend, const str
 
 static int run_one(enum pv_backend b, const struct bench_opts *o, const struct net_workload *wl)
 {
-	unsigned long long count = o->count ? o->count : b == PV_BACKEND_KVM ? wl->count_kvm : wl->count_emu;
+	unsigned long long count = b == PV_BACKEND_KVM ? wl->count_kvm : wl->count_emu;
 	struct side rx = { .r = 0 }, tx = { .r = 0 };
 	struct window w = { .s = { &rx, &tx } };
 	unsigned long long pkts = 0, bytes = 0, lost = 0, bad = 0, sent = 0, dropped = 0;
@@ -166,27 +172,41 @@ static int run_one(enum pv_backend b, const struct bench_opts *o, const struct n
 	pthread_t t[2];
 	int r = -1;
 
+	if (o->count) /* scaled like the defaults */
+		count = count * o->count / workloads[0].count_emu ? count * o->count / workloads[0].count_emu : 1;
 	pthread_mutex_init(&w.lock, NULL);
 	if (pv_netswitch_create(NULL, &w.sw) < 0)
 		return -1;
 	snprintf(rcmd, sizeof(rcmd), "recv %llu 0 %s", count, wl->arg);
-	if (make_vm(b, &rx, rcmd, w.sw, &w, true) < 0)
+	bool ne2k = !strcmp(wl->door, "ne2k");
+
+	if (make_vm(b, &rx, rcmd, w.sw, &w, true, ne2k) < 0)
 		goto out;
 	snprintf(tcmd, sizeof(tcmd), "send %llu %u %s", count, pv_vm_domid(rx.vm), wl->arg);
-	if (make_vm(b, &tx, tcmd, w.sw, &w, false) < 0)
+	if (make_vm(b, &tx, tcmd, w.sw, &w, false, ne2k) < 0)
 		goto out;
 	pthread_create(&t[0], NULL, vm_thread, &rx);
 	pthread_create(&t[1], NULL, vm_thread, &tx);
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
 	pv_netswitch_stats(w.sw, &w.sw1);
-	{
+	if (!ne2k) {
 		struct pv_netback_stats a, c;
 
 		pv_netback_stats(rx.nb, &a);
 		pv_netback_stats(tx.nb, &c);
 		w.delivered = a.rx_frames + c.rx_frames;
 		w.delivered_bytes = a.rx_bytes + c.rx_bytes;
+	} else { /* the NE2000 also copies each sent frame into a bounce slot */
+		struct pv_ne2k_stats a, c;
+
+		pv_ne2k_stats(rx.ne, &a);
+		pv_ne2k_stats(tx.ne, &c);
+		w.delivered = a.rx_frames + c.rx_frames;
+		w.delivered_bytes = a.rx_bytes + c.rx_bytes;
+		w.sw1.copies += a.tx_frames + c.tx_frames;
+		w.sw1.bytes_copied += a.tx_bytes + c.tx_bytes;
+		w.drops = a.rx_dropped + c.rx_dropped;
 	}
 	if (rx.r < 0 || tx.r < 0 || rx.status || tx.status || !w.ended ||
 	    sscanf(rx.con.buf, "frames=%llu bytes=%llu lost=%llu bad=%llu", &pkts, &bytes, &lost, &bad) != 4 ||
@@ -197,7 +217,7 @@ static int run_one(enum pv_backend b, const struct bench_opts *o, const struct n
 	}
 	if (bad)
 		fprintf(stderr, "pvbench: net %s: %llu datagrams with wrong content\n", wl->name, bad);
-	print_row(o, bench_backend_name(b), wl, &w, pkts, bytes, dropped);
+	print_row(o, bench_backend_name(b), wl, &w, pkts, bytes, ne2k ? w.drops : dropped);
 	r = bad ? -1 : 0;
 out:
 	pv_vm_destroy(tx.vm);
@@ -213,7 +233,8 @@ static int net_run(enum pv_backend b, const struct bench_opts *o)
 
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
 		if (o->progress)
-			fprintf(stderr, "pvbench: %s net %s: pv...\n", bench_backend_name(b), workloads[i].name);
+			fprintf(stderr, "pvbench: %s net %s: %s...\n", bench_backend_name(b), workloads[i].name,
+				workloads[i].door);
 		failed += run_one(b, o, &workloads[i]) < 0;
 	}
 	return failed ? -1 : 0;

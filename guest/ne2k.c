@@ -87,6 +87,7 @@ long pv_ne2k_nic_init(struct pv_ne2k_nic *n, unsigned short iobase)
 	pv_outb(n->io + TCR, 0);
 	pv_outb(n->io + RCR, 0x04);         /* accept broadcast */
 	n->next = RX_START + 1;
+	n->draining = 0;
 	return 0;
 }
 
@@ -124,11 +125,19 @@ long pv_ne2k_nic_recv(struct pv_ne2k_nic *n, void *buf, unsigned int max)
 	unsigned char hdr[4], curr, bnry;
 	unsigned int len;
 
+	if (!n->draining) { /* idle: one exit per look */
+		if (!(pv_inb(n->io + ISR) & 0x01))
+			return 0;
+		pv_outb(n->io + ISR, 0x01); /* before draining: a later frame sets it again */
+		n->draining = 1;
+	}
 	pv_outb(n->io + CR, 0x62);          /* page 1: CURR */
 	curr = pv_inb(n->io + CURR);
 	pv_outb(n->io + CR, 0x22);
-	if (curr == n->next)
+	if (curr == n->next) {
+		n->draining = 0;
 		return 0;
+	}
 	dma_read(n, (unsigned int)n->next * 256, hdr, 4);
 	len = (unsigned int)hdr[2] | (unsigned int)hdr[3] << 8;
 	if (hdr[1] < RX_START || hdr[1] >= RX_STOP || len < 4 + 14 || len > 4 + 1518)
@@ -140,6 +149,5 @@ long pv_ne2k_nic_recv(struct pv_ne2k_nic *n, void *buf, unsigned int max)
 	n->next = hdr[1];
 	bnry = (unsigned char)(n->next == RX_START ? RX_STOP - 1 : n->next - 1);
 	pv_outb(n->io + BNRY, bnry);
-	pv_outb(n->io + ISR, 0x01);
 	return (long)len;
 }

@@ -11,6 +11,7 @@
  * prints "frames=N bytes=B lost=L bad=X".
  */
 #include <pv/guest/gnttab.h>
+#include <pv/guest/ne2k.h>
 #include <pv/guest/netfront.h>
 #include <pv/guest/netstack.h>
 #include <pv/guest/sdk.h>
@@ -42,6 +43,14 @@ static void marker(unsigned int v)
 static unsigned char pat(unsigned int i)
 {
 	return (unsigned char)(i * 7u + 3u);
+}
+
+/* Does s end with word? */
+static int strstr_end(const char *s, const char *word)
+{
+	unsigned long a = strlen(s), b = strlen(word);
+
+	return a >= b && !strcmp(s + a - b, word);
 }
 
 static const char *skip(const char *s)
@@ -208,6 +217,123 @@ static int do_recv(unsigned int count)
 	return 0;
 }
 
+/* ---- the NE2000 door ---- */
+
+#define NE_WINDOW 8u
+#define NE_ACK 4u
+
+static struct pv_ne2k_nic nic;
+static unsigned char nbuf_rx[1536], nbuf_tx[1536];
+
+static long ne_ctl(const unsigned char *dst, unsigned short dport)
+{
+	pv_net_udp_header(nbuf_tx, nic.mac, dst, 0x0a000001u, 0x0a000002u, 9, dport, 4, PV_UDP_CSUM_NONE);
+	return pv_ne2k_nic_send(&nic, nbuf_tx, PV_UDP_HLEN + 4);
+}
+
+static long ne_next(struct pv_udp_info *u, long spins)
+{
+	for (long i = 0; i < spins; i++) {
+		long n = pv_ne2k_nic_recv(&nic, nbuf_rx, sizeof(nbuf_rx));
+
+		if (n > 0 && !pv_net_udp_parse(nbuf_rx, (unsigned int)n, 1, u))
+			return n;
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
+static int ne_send(unsigned int count)
+{
+	static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	unsigned int plen = 1472;
+	struct pv_udp_info u;
+
+	for (int tries = 0;; tries++) {
+		if (tries > 20000) {
+			pv_printf("netbench: no answer\n");
+			return 1;
+		}
+		ne_ctl(bcast, 1);
+		if (ne_next(&u, 200) > 0 && u.dport == 3) {
+			memcpy(peer, u.src_mac, 6);
+			break;
+		}
+	}
+	for (unsigned int k = 8; k < plen; k++)
+		nbuf_tx[PV_UDP_HLEN + k] = pat(k);
+	pv_net_udp_header(nbuf_tx, nic.mac, peer, 0x0a000001u, 0x0a000002u, 9, 2, plen, PV_UDP_CSUM_NONE);
+	for (unsigned int seq = 0, acked = 0; seq < count; seq++) {
+		/* a window of NE_WINDOW frames: the receiver acknowledges every
+		 * NE_ACK (an NE2000 has no flow control of its own) */
+		for (long spins = 0; seq - acked >= NE_WINDOW && spins < 2000000; spins++) {
+			long n = pv_ne2k_nic_recv(&nic, nbuf_rx, sizeof(nbuf_rx));
+
+			if (n > 0 && !pv_net_udp_parse(nbuf_rx, (unsigned int)n, 1, &u) && u.dport == 5 &&
+			    u.payload_len >= 4 && *(const unsigned int *)u.payload > acked)
+				acked = *(const unsigned int *)u.payload;
+		}
+		if (seq - acked >= NE_WINDOW)
+			acked = seq; /* an acknowledgement was lost: go on */
+		*(unsigned int *)(nbuf_tx + PV_UDP_HLEN) = seq;
+		*(unsigned int *)(nbuf_tx + PV_UDP_HLEN + 4) = plen;
+		pv_ne2k_nic_send(&nic, nbuf_tx, PV_UDP_HLEN + plen);
+	}
+	for (int i = 0; i < 20; i++) {
+		ne_ctl(peer, 4);
+		for (int k = 0; k < 100; k++)
+			pv_yield();
+	}
+	pv_printf("sent=%u dropped=0\n", count);
+	return 0;
+}
+
+static int ne_recv(void)
+{
+	unsigned int frames = 0, lost = 0, bad = 0, next = 0;
+	unsigned long long bytes = 0;
+	int started = 0;
+
+	for (;;) {
+		struct pv_udp_info u;
+		long n = ne_next(&u, 100000000);
+
+		if (n <= 0) {
+			pv_printf("netbench: receive failed: %ld\n", n);
+			return 1;
+		}
+		if (u.dport == 1 && !started) {
+			ne_ctl(u.src_mac, 3);
+		} else if (u.dport == 4 && started) {
+			marker(0);
+			break;
+		} else if (u.dport == 2) {
+			unsigned int seq = *(const unsigned int *)u.payload;
+
+			if (!started) {
+				marker(1);
+				started = 1;
+			}
+			if (seq > next)
+				lost += seq - next;
+			next = seq + 1;
+			if (u.payload[8] != pat(8) || u.payload[u.payload_len - 1] != pat(u.payload_len - 1))
+				bad++;
+			frames++;
+			bytes += (unsigned long long)n;
+			if (frames % NE_ACK == 0) { /* acknowledge up to next */
+				pv_net_udp_header(nbuf_tx, nic.mac, u.src_mac, 0x0a000001u, 0x0a000002u, 9, 5, 4,
+						  PV_UDP_CSUM_NONE);
+				*(unsigned int *)(nbuf_tx + PV_UDP_HLEN) = next;
+				pv_ne2k_nic_send(&nic, nbuf_tx, PV_UDP_HLEN + 4);
+			}
+		}
+	}
+	pv_printf("frames=%u bytes=%llu lost=%u bad=%u\n", frames, bytes, lost, bad);
+	return 0;
+}
+
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *s = pv_cmdline(), *e;
@@ -219,7 +345,14 @@ int pv_main(const struct pv_boot_info *bi)
 	(void)bi;
 	count = (unsigned int)pv_strtoull(skip(s + 4), &e);
 	dom = (unsigned int)pv_strtoull(skip(e), &e);
-	gso = !strcmp(skip(e), "gso");
+	gso = !strncmp(skip(e), "gso", 3);
+	if (strstr_end(e, "ne2k")) {
+		if (pv_ne2k_nic_init(&nic, 0)) {
+			pv_printf("netbench: no NE2000\n");
+			return 1;
+		}
+		return send ? ne_send(count) : ne_recv();
+	}
 	if (!gso) {
 		nbuf = 240;
 		bufsz = 2048;

@@ -12,6 +12,7 @@ struct pv_ne2k_nic {
 	unsigned short io;
 	unsigned char mac[6];
 	unsigned char next;      /* next receive page to read */
+	unsigned char draining;  /* ISR.PRX seen: read frames until the ring is empty */
 };
 
 /* Reset and start the NIC at iobase (0: 0x300), reading its MAC address
@@ -23,7 +24,8 @@ long pv_ne2k_nic_init(struct pv_ne2k_nic *n, unsigned short iobase);
 long pv_ne2k_nic_send(struct pv_ne2k_nic *n, const void *frame, unsigned int len);
 
 /* Take the next received frame into buf (max bytes): its length, 0 when
- * none has arrived, PV_EIO for a corrupt ring. */
+ * none has arrived, PV_EIO for a corrupt ring.  While idle a call costs one
+ * register read (ISR.PRX). */
 long pv_ne2k_nic_recv(struct pv_ne2k_nic *n, void *buf, unsigned int max);
 
 #endif
