@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <pv/ata.h>
+#include <pv/ne2k.h>
+#include <pv/net.h>
 #include <pv/blk.h>
 #include <pv/pv.h>
 #ifdef PV_HAVE_EMU
@@ -27,7 +29,8 @@
 
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
-	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] GUEST.elf\n"
+	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--net tap=NAME[,door=pv|ne2k][,mac=MAC]]\n"
+	"             [--stats] [--stats-json FILE] GUEST.elf\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
 	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
@@ -35,6 +38,9 @@ static const char usage[] =
 	"  --cmdline STR      guest command line\n"
 	"  --disk PATH[,ro]   a PV disk (raw image or block device), read-only with ,ro\n"
 	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
+	"  --net tap=NAME[,door=pv|ne2k][,mac=MAC]\n"
+	"                     a network device on TAP NAME (attached, or created: needs\n"
+	"                     CAP_NET_ADMIN): the PV device (default) or the emulated NE2000\n"
 	"  --stats            print exit counts by reason to stderr at exit\n"
 	"  --stats-json FILE  write exit counts as JSON to FILE\n"
 	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault.\n";
@@ -94,12 +100,55 @@ static int attach_ata(struct pv_vm *vm, const struct dev_arg *a)
 	return pv_ata_attach(vm, &c, &ata);
 }
 
+/* "tap=NAME[,door=pv|ne2k][,mac=MAC]" (in a->path). */
+static int attach_net(struct pv_vm *vm, const struct dev_arg *a)
+{
+	char buf[sizeof(a->path) + 4], *save = NULL, *tap = NULL;
+	uint8_t mac[6] = { 0 };
+	bool ne2k = false;
+
+	snprintf(buf, sizeof(buf), "%s%s", a->path, a->read_only ? ",ro" : "");
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned int m[6];
+
+		if (!strncmp(t, "tap=", 4) && t[4])
+			tap = t + 4;
+		else if (!strcmp(t, "door=pv"))
+			ne2k = false;
+		else if (!strcmp(t, "door=ne2k"))
+			ne2k = true;
+		else if (!strncmp(t, "mac=", 4) && sscanf(t + 4, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4],
+							  &m[5]) == 6 && m[0] < 256 && m[1] < 256 && m[2] < 256 &&
+			 m[3] < 256 && m[4] < 256 && m[5] < 256)
+			for (int i = 0; i < 6; i++)
+				mac[i] = (uint8_t)m[i];
+		else
+			return -EINVAL;
+	}
+	if (!tap)
+		return -EINVAL;
+	if (ne2k) {
+		struct pv_ne2k_config c = { .tap = tap };
+		struct pv_ne2k *d;
+
+		memcpy(c.mac, mac, 6);
+		return pv_ne2k_attach(vm, &c, &d);
+	} else {
+		struct pv_netback_config c = { .tap = tap, .poll_ns = 50000 };
+		struct pv_netback *n;
+
+		memcpy(c.mac, mac, 6);
+		return pv_netback_attach(vm, &c, &n);
+	}
+}
+
 static const struct dev_flag {
 	const char *name;  /* the option, without "--" */
 	int (*attach)(struct pv_vm *vm, const struct dev_arg *a);
 } dev_flags[] = {
 	{ "disk", attach_disk },
 	{ "ata", attach_ata },
+	{ "net", attach_net },
 };
 #define NR_DEV_FLAGS (sizeof(dev_flags) / sizeof(dev_flags[0]))
 #define DEV_OPT_BASE 1000 /* getopt value of dev_flags[0] */
