@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev libfuse3-dev
-          spin qemu-system-x86 busybox-static cpio util-linux"
+          spin qemu-system-x86 busybox-static cpio util-linux iproute2"
 
 install_packages() {
 	missing=""

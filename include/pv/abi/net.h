@@ -67,8 +67,9 @@
  * room at the destination, a port queue full: counted), PVNET_S_INVALID
  * (bad descriptor: segment count or length, grant, offload fields; the
  * frame was not sent), PVNET_S_UNSUPP (an offload not negotiated).  The
- * device keeps serving after each of them.  Responses come in order per
- * queue for the rx ring; tx responses may come in any order: match by id.
+ * device keeps serving after each of them.  Responses on either ring may
+ * come in any order (a frame waiting for its receiver, reads on a TAP
+ * completing): match them by id.
  */
 #ifndef PVNET_H
 #define PVNET_H
