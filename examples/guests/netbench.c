@@ -66,7 +66,10 @@ static unsigned int ctl(unsigned int b, const unsigned char *dst, unsigned short
 	return PV_UDP_HLEN + 4;
 }
 
-/* Reap tx responses; counts drops. */
+static unsigned char busy[NBUF * 8];
+
+/* Reap tx responses (in any order: a frame may wait for its receiver);
+ * counts drops. */
 static unsigned int reap(unsigned int *dropped)
 {
 	struct pvnet_tx_rsp rsp;
@@ -75,6 +78,8 @@ static unsigned int reap(unsigned int *dropped)
 	while (pvnet_front_tx_done(&f, &rsp)) {
 		if (rsp.status != PVNET_S_OK)
 			(*dropped)++;
+		if (rsp.id < sizeof(busy))
+			busy[rsp.id] = 0;
 		n++;
 	}
 	return n;
@@ -126,12 +131,17 @@ static int do_send(unsigned int count, int gso)
 		unsigned int batch = 0;
 
 		while (sent < count && f.tx_inflight < nbuf - 1 && batch < 32) {
-			unsigned char *p = txbuf(b);
+			unsigned char *p;
+
+			while (busy[b])
+				b = b + 1 == nbuf ? 1 : b + 1;
+			p = txbuf(b);
 
 			*(unsigned int *)(p + PV_UDP_HLEN) = sent;
 			*(unsigned int *)(p + PV_UDP_HLEN + 4) = plen;
 			if (pvnet_front_send(&f, gso ? &h : 0, p, len, b))
 				break;
+			busy[b] = 1;
 			sent++;
 			batch++;
 			b = b + 1 == nbuf ? 1 : b + 1;

@@ -9,14 +9,18 @@
  *   send    say HELLO (broadcast) until READY comes; send COUNT datagrams
  *           of random sizes up to the MTU, every fourth one a GSO frame up
  *           to 64000 bytes when USO was accepted; every response must be OK.
+ *   sink    post no buffer until the host's go port (0x6f4) reads 1, then
+ *           take COUNT frames and print how many came from each domain.
  *   echo    (TAP) answer UDP datagrams to port 7 with the same data and
  *           metadata, until "quit" or COUNT of them.
  * OPTS: "hostile" (send: bad descriptors first, each with its expected
  * status), "queues=N" (connect N queues; send round-robin over them),
  * "badbuf" (recv: post one buffer with a bad grant first), "lossy" (send:
- * frames dropped at the receiver are counted, not fatal; END at the end).
+ * frames dropped at the receiver are counted, not fatal; END at the end),
+ * "to=DOM" (send: straight to that domain, lossy, after the go port says so).
  */
 #include <pv/guest/gnttab.h>
+#include <pv/guest/io.h>
 #include <pv/guest/netfront.h>
 #include <pv/guest/netstack.h>
 #include <pv/guest/sdk.h>
@@ -102,6 +106,13 @@ static long send_wait(struct pvnet_front *f, const struct pvnet_hdr *h, unsigned
 		if (pvnet_front_wait(f, 0) == PV_ETIMEDOUT)
 			return PV_ETIMEDOUT;
 	return rsp.status;
+}
+
+/* Wait until the host's go port (0x6f4) reads nonzero. */
+static void go_wait(void)
+{
+	while (!pv_inl(0x6f4))
+		pv_yield();
 }
 
 static unsigned int control_frame(unsigned int b, const unsigned char *dst, unsigned short dport)
@@ -243,10 +254,11 @@ static int hostile(void)
 	return 0;
 }
 
-static int do_send(unsigned int count, int bad, int lossy)
+static int do_send(unsigned int count, int bad, int lossy, unsigned int to)
 {
+	unsigned char busy[NTX] = { 0 };
 	unsigned int lost = 0;
-	unsigned char peer_mac[6];
+	unsigned char peer_mac[6] = { 0x52, 0x54, 0, 0, (unsigned char)to, (unsigned char)(to >> 8) };
 	const unsigned char *peer = peer_mac;
 	unsigned int mtu = fs[0].cfg.mtu, inflight = 0, b = 0, seq = 0, done = 0;
 	int uso = (fs[0].features & PVNET_F_HOST_USO) != 0;
@@ -256,6 +268,10 @@ static int do_send(unsigned int count, int bad, int lossy)
 
 	if (bad && hostile())
 		return 1;
+	if (to) { /* straight to that domain's PV device, once the host says go */
+		go_wait();
+		goto data;
+	}
 	for (unsigned int i = 0; i < nq; i++)
 		post_all(&fs[i], i);
 	for (int tries = 0;; tries++) { /* HELLO until READY */
@@ -275,10 +291,13 @@ static int do_send(unsigned int count, int bad, int lossy)
 				break;
 		}
 	}
+data:
 	while (done < count) {
 		struct pvnet_front *f = &fs[seq % nq];
 		struct pvnet_tx_rsp rsp;
 
+		while (seq < count && inflight < NTX && busy[b]) /* responses come in any order */
+			b = (b + 1) % NTX;
 		if (seq < count && inflight < NTX) {
 			unsigned int plen = 8 + rnd() % (mtu - 28 - 8 + 1), len;
 			struct pvnet_hdr h = { 0 }, *hp = 0;
@@ -301,6 +320,7 @@ static int do_send(unsigned int count, int bad, int lossy)
 			len = PV_UDP_HLEN + plen;
 			if (pvnet_front_send(f, hp, p, len, b) == 0) {
 				pvnet_front_kick(f);
+				busy[b] = 1;
 				inflight++;
 				seq++;
 				b = (b + 1) % NTX;
@@ -309,6 +329,8 @@ static int do_send(unsigned int count, int bad, int lossy)
 		}
 		for (unsigned int i = 0; i < nq; i++)
 			while (pvnet_front_tx_done(&fs[i], &rsp)) {
+				if (rsp.id < NTX)
+					busy[rsp.id] = 0;
 				if (rsp.status == PVNET_S_DROPPED && lossy)
 					lost++; /* an NE2000 receiver's ring was full */
 				else if (rsp.status != PVNET_S_OK)
@@ -320,7 +342,7 @@ static int do_send(unsigned int count, int bad, int lossy)
 			if (pvnet_front_wait(f, 0) == PV_ETIMEDOUT)
 				return fail("tx timed out at", (long)done);
 	}
-	for (int i = 0; lossy && i < 5; i++) { /* END */
+	for (int i = 0; lossy && !to && i < 5; i++) { /* END */
 		send_wait(&fs[0], 0, 0, control_frame(0, peer, 4));
 		pvnet_front_wait(&fs[0], 2000000ull);
 	}
@@ -378,6 +400,36 @@ static int do_echo(unsigned int count)
 	return 0;
 }
 
+/* Post nothing until the host says go, then take count frames and say how
+ * many came from each domain (the second byte from the end of the MAC). */
+static int do_sink(unsigned int count)
+{
+	unsigned int from[256] = { 0 }, n = 0;
+
+	go_wait();
+	post_all(&fs[0], 0);
+	while (n < count) {
+		struct pvnet_rx_rsp rsp;
+		struct pv_udp_info u;
+		unsigned char *buf;
+		unsigned int q;
+
+		if (recv_one(&rsp, &buf, &q, 2000))
+			return fail("sink: frames missing after", n);
+		if (rsp.status == PVNET_S_OK && !pv_net_udp_parse(buf, rsp.len, 1, &u) && u.dport == 2) {
+			from[buf[10]]++;
+			n++;
+		}
+		repost(q, rsp.id);
+	}
+	pv_printf("sink");
+	for (unsigned int d = 0; d < 256; d++)
+		if (from[d])
+			pv_printf(" %u=%u", d, from[d]);
+	pv_printf("\n");
+	return 0;
+}
+
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *s = pv_cmdline(), *e;
@@ -386,6 +438,7 @@ int pv_main(const struct pv_boot_info *bi)
 	struct pvnet_config cfg;
 	void *t[NQ_MAX], *r[NQ_MAX];
 	int bad = 0, badbuf = 0, lossy = 0;
+	unsigned int to = 0;
 	long rc;
 
 	(void)bi;
@@ -402,6 +455,8 @@ int pv_main(const struct pv_boot_info *bi)
 			badbuf = 1;
 		if (!strncmp(e, "lossy", 5))
 			lossy = 1;
+		if (!strncmp(e, "to=", 3))
+			to = (unsigned int)pv_strtoull(e + 3, 0);
 		if (!strncmp(e, "queues=", 7))
 			nq = (unsigned int)pv_strtoull(e + 7, 0);
 	}
@@ -427,8 +482,10 @@ int pv_main(const struct pv_boot_info *bi)
 	if (!strcmp(role, "recv"))
 		return do_recv(count, badbuf);
 	if (!strcmp(role, "send"))
-		return do_send(count, bad, lossy);
+		return do_send(count, bad, lossy || to, to);
 	if (!strcmp(role, "echo"))
 		return do_echo(count);
+	if (!strcmp(role, "sink"))
+		return do_sink(count);
 	return fail("role", 0);
 }

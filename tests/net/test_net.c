@@ -3,12 +3,15 @@
  * The PV net device end to end: nettest guests (tests/net/nettest.c) in
  * VMs of this process, joined by an in-process switch: UDP of random sizes
  * up to the MTU and 64 KiB GSO frames with content checks, bad descriptors
- * answered and counted while the peer keeps working, several queues.
+ * answered and counted while the peer keeps working, several queues, and a
+ * flooding sender held to its share of a port queue.
  * Both backends.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pv/net.h>
 #include <pv/abi/net.h>
@@ -174,4 +177,120 @@ Test(net, attach_refusals)
 	cr_assert_eq(pv_netswitch_create(NULL, NULL), -EINVAL);
 	pv_netswitch_put(sw); /* the VM's device still holds it */
 	pv_vm_destroy(vm);
+}
+
+/* ---- one sender cannot take another's share of a port queue ---- */
+
+static atomic_int go_send, go_sink;
+
+static int go_port(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
+{
+	uint32_t val = (uint32_t)atomic_load((atomic_int *)opaque);
+
+	(void)v, (void)addr;
+	if (!is_write)
+		memcpy(data, &val, size < 4 ? size : 4);
+	return 0;
+}
+
+static int attach_pv_go_send(struct netvm *v, void *opaque)
+{
+	int r = attach_pv(v, opaque);
+
+	return r ? r : pv_vm_add_pio(v->vm, "go", 0x6f4, 4, go_port, &go_send);
+}
+
+static int attach_pv_go_sink(struct netvm *v, void *opaque)
+{
+	int r = attach_pv(v, opaque);
+
+	return r ? r : pv_vm_add_pio(v->vm, "go", 0x6f4, 4, go_port, &go_sink);
+}
+
+static void *run_one(void *arg)
+{
+	netvm_run_all((struct netvm *[]){ arg }, 1);
+	return NULL;
+}
+
+static void wait_for(bool (*cond)(void *), void *arg, const char *what)
+{
+	for (int i = 0; i < 6000 && !cond(arg); i++)
+		usleep(10000);
+	cr_assert(cond(arg), "timed out waiting for %s", what);
+}
+
+static bool connected3(void *arg)
+{
+	struct netvm **v = arg;
+
+	return pv_netback_queues(v[0]->nb) && pv_netback_queues(v[1]->nb) && pv_netback_queues(v[2]->nb);
+}
+
+static bool all_settled(void *arg)
+{
+	struct pv_netswitch_stats st;
+
+	pv_netswitch_stats(arg, &st);
+	return st.queued + st.drops >= 64 + 8;
+}
+
+BACKEND_TEST(net, flooder_gets_only_its_share_of_a_port_queue, .timeout = 240)
+{
+	struct pv_netswitch *sw = new_switch(16);
+	struct netvm sink = { 0 }, a = { 0 }, c = { 0 };
+	struct pv_netback_stats sa, sc, sb;
+	unsigned int da = 0, dc = 0, na = 0, nc = 0;
+	char cmd[128];
+	pthread_t t[3];
+
+	atomic_store(&go_send, 0);
+	atomic_store(&go_sink, 0);
+	netvm_init(&sink, b, NET_GUEST, "sink 16 1 0", attach_pv_go_sink, sw);
+	snprintf(cmd, sizeof(cmd), "send 64 1 0 to=%u", pv_vm_domid(sink.vm));
+	netvm_init(&a, b, NET_GUEST, cmd, attach_pv_go_send, sw);
+	snprintf(cmd, sizeof(cmd), "send 8 2 0 to=%u", pv_vm_domid(sink.vm));
+	netvm_init(&c, b, NET_GUEST, cmd, attach_pv_go_send, sw);
+	pthread_create(&t[0], NULL, run_one, &sink);
+	pthread_create(&t[1], NULL, run_one, &a);
+	pthread_create(&t[2], NULL, run_one, &c);
+	wait_for(connected3, (struct netvm *[]){ &sink, &a, &c }, "three connected devices");
+	atomic_store(&go_send, 1);          /* both send into a queue of 16 */
+	wait_for(all_settled, sw, "every frame queued or dropped");
+	atomic_store(&go_sink, 1);          /* the sink takes what was queued */
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	cr_log_info("sink: %s\na: %s\nc: %s", sink.out, a.out, c.out);
+	netvm_assert_ok(&sink);
+	netvm_assert_ok(&a);
+	netvm_assert_ok(&c);
+	cr_assert(strstr(sink.out, "sink"));
+	{
+		const char *p = strstr(sink.out, "sink") + 4;
+		unsigned int d, k;
+
+		while (sscanf(p, " %u=%u", &d, &k) == 2) {
+			if (d == pv_vm_domid(a.vm))
+				na = k;
+			if (d == pv_vm_domid(c.vm))
+				nc = k;
+			p = strchr(p + 1, ' ') ? strchr(p + 1, ' ') : p + strlen(p);
+		}
+	}
+	cr_assert_eq(nc, 8, "the quiet sender kept its share: %s", sink.out);
+	cr_assert_eq(na, 8, "the flooder got only its share: %s", sink.out);
+	cr_assert(sscanf(strstr(a.out, "send ok"), "send ok frames=64 dropped=%u", &da) == 1, "%s", a.out);
+	cr_assert(sscanf(strstr(c.out, "send ok"), "send ok frames=8 dropped=%u", &dc) == 1, "%s", c.out);
+	cr_assert_eq(da, 56);
+	cr_assert_eq(dc, 0);
+	pv_netback_stats(a.nb, &sa);
+	pv_netback_stats(c.nb, &sc);
+	pv_netback_stats(sink.nb, &sb);
+	cr_assert_eq(sa.tx_dropped, 56);
+	cr_assert_eq(sb.rx_dropped, 56, "the sink's queue counted the drops");
+	cr_assert_eq(sc.tx_frames, 8);
+	netvm_destroy(&a);
+	netvm_destroy(&c);
+	netvm_destroy(&sink);
+	pv_netswitch_put(sw);
 }
