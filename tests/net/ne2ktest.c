@@ -4,7 +4,8 @@
  * NE2000, so every pair of doors can talk: "send COUNT SEED" says HELLO
  * until READY, then sends COUNT datagrams of random sizes up to 1472 bytes
  * (full UDP checksums); "recv COUNT SEED" answers HELLO and checks COUNT
- * datagrams (sequence, length, content, UDP checksum).
+ * datagrams (sequence, length, content, UDP checksum); "echo" answers UDP
+ * to port 7 (on a TAP) until "quit".
  */
 #include <pv/guest/ne2k.h>
 #include <pv/guest/netstack.h>
@@ -135,6 +136,28 @@ static int do_send(unsigned int count)
 	return 0;
 }
 
+/* Answer UDP datagrams to port 7 with the same data until "quit". */
+static int do_echo(void)
+{
+	for (unsigned int n = 0;; n++) {
+		struct pv_udp_info u;
+		long len = next_udp(&u, 20000000);
+
+		if (len <= 0)
+			return fail("echo: nothing came, after", n);
+		if (u.dport != 7)
+			continue;
+		memcpy(tx, rx, (unsigned long)len);
+		pv_net_udp_reverse(tx);
+		if (pv_ne2k_nic_send(&nic, tx, (unsigned int)len))
+			return fail("echo send", n);
+		if (u.payload_len >= 4 && !memcmp(u.payload, "quit", 4)) {
+			pv_printf("echo ok n=%u\n", n + 1);
+			return 0;
+		}
+	}
+}
+
 int pv_main(const struct pv_boot_info *bi)
 {
 	const char *s = pv_cmdline(), *e;
@@ -152,5 +175,7 @@ int pv_main(const struct pv_boot_info *bi)
 	rng = seed;
 	if (pv_ne2k_nic_init(&nic, 0))
 		return fail("no NE2000", 0);
+	if (!strncmp(pv_cmdline(), "echo", 4))
+		return do_echo();
 	return send ? do_send(count) : do_recv(count);
 }

@@ -3,15 +3,18 @@
 # pvrun --net tap=NAME: the nettest guest echoes UDP from the host side of
 # the TAP, in a network namespace this test makes (unshare -n), so the TAP
 # and its traffic vanish with it.  Skipped without root or /dev/net/tun.
-# usage: pvrun_net.sh PVRUN NETTEST.elf
+# Both doors: the PV device (nettest) and the NE2000 (ne2ktest).
+# usage: pvrun_net.sh PVRUN NETTEST.elf NE2KTEST.elf
 set -eu
-pvrun=$1 guest=$2
+pvrun=$1 guest=$2 ne2k=$3
 if [ "$(id -u)" != 0 ]; then echo "SKIP: a network namespace needs root"; exit 77; fi
 if [ ! -c /dev/net/tun ]; then echo "SKIP: no /dev/net/tun"; exit 77; fi
-exec unshare -n sh -eu -c '
-pvrun=$1 guest=$2 out=$(mktemp)
+for door in pv ne2k; do
+if [ $door = pv ]; then g=$guest; else g=$ne2k; fi
+unshare -n sh -eu -c '
+pvrun=$1 guest=$2 door=$3 out=$(mktemp)
 trap "rm -f $out" EXIT
-"$pvrun" --net tap=pvt0,mac=52:54:00:12:34:56 --cmdline "echo 1000 1 3" "$guest" > "$out" 2>&1 &
+"$pvrun" --net tap=pvt0,mac=52:54:00:12:34:56,door=$door --cmdline "echo 1000 1 3" "$guest" > "$out" 2>&1 &
 pid=$!
 for i in $(seq 100); do ip link show pvt0 > /dev/null 2>&1 && break; sleep 0.1; done
 ip link set lo up
@@ -40,5 +43,6 @@ s.sendto(b"quit", ("10.0.0.2", 7))
 PY
 wait $pid || { cat "$out"; echo "pvrun failed"; exit 1; }
 grep -q "echo ok" "$out" || { cat "$out"; exit 1; }
-echo "pvrun --net: echo through the TAP works"
-' sh "$pvrun" "$guest"
+echo "pvrun --net door=$door: echo through the TAP works"
+' sh "$pvrun" "$g" $door
+done
