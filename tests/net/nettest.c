@@ -350,6 +350,32 @@ data:
 	return 0;
 }
 
+/* CONNECTs the device must refuse, leaving it ready for a good one. */
+static int bad_connects(void)
+{
+	struct pvnet_ctrl *c = pvnet_front_ctrl();
+	long g = pv_gnttab_grant(txr[NQ_MAX - 1], 8, PV_DOMID_MONITOR, 0), r;
+
+	if (!c || g < 0)
+		return fail("scratch grant", g);
+	memset(txr[NQ_MAX - 1], 0, sizeof(txr[0]));
+	c->nr_queues = 1;
+	c->features = 0;
+	c->q[0] = (struct pvnet_queue_desc){ (unsigned int)g, 8, (unsigned int)g, 8, 0, 0 };
+	if ((r = pvnet_front_command(PVNET_CMD_CONNECT)) != PV_EINVAL)
+		return fail("a page that holds no ring was accepted", r);
+	c->features = 1u << 31;
+	if ((r = pvnet_front_command(PVNET_CMD_CONNECT)) != PV_EOPNOTSUPP)
+		return fail("a feature not offered was answered", r);
+	c->features = 0;
+	c->nr_queues = 99;
+	if ((r = pvnet_front_command(PVNET_CMD_CONNECT)) != PV_EINVAL)
+		return fail("99 queues were answered", r);
+	pv_gnttab_end((unsigned int)g);
+	pv_printf("nettest: bad connects refused\n");
+	return 0;
+}
+
 static const char *skip(const char *s)
 {
 	while (*s == ' ')
@@ -476,6 +502,8 @@ int pv_main(const struct pv_boot_info *bi)
 	}
 	if (pvnet_front_ring_size(ENTRIES) > sizeof(txr[0]))
 		return fail("ring size", 0);
+	if (bad && nq < NQ_MAX && bad_connects())
+		return 1;
 	rc = pvnet_front_init_mq(fs, nq, t, r, sizeof(txr[0]), ENTRIES, feat, pool, sizeof(pool));
 	if (rc)
 		return fail("connect", rc);

@@ -112,6 +112,7 @@ BACKEND_TEST(net, bad_descriptors_answered_and_counted, .timeout = 240)
 	netvm_assert_ok(&a);
 	netvm_assert_ok(&r);
 	cr_assert(strstr(a.out, "hostile descriptors answered"), "%s", a.out);
+	cr_assert(strstr(a.out, "bad connects refused"), "%s", a.out);
 	cr_assert(strstr(r.out, "bad buffer returned invalid"), "%s", r.out);
 	pv_netback_stats(a.nb, &sa);
 	pv_netback_stats(r.nb, &sr);
