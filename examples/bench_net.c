@@ -5,8 +5,16 @@
  * receiver marks the timed window; exits of both VMs in it are counted
  * per packet received, with the switch's host copies per packet and byte.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +235,116 @@ out:
 	return r;
 }
 
+/* ---- the TAP round trip ---- */
+
+/* Give TAP `name` 10.0.0.1/24 and bring it up (in our own namespace). */
+static int tap_up(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", &a->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		r = -errno;
+	inet_pton(AF_INET, "255.255.255.0", &a->sin_addr);
+	if (!r && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+		r = -errno;
+	if (!r && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(s);
+	return r;
+}
+
+/*
+ * UDP round trips between this process and a guest echoing on a TAP, in a
+ * network namespace of our own (the TAP and its traffic stay there).
+ * Needs root; otherwise says why and prints no row.
+ */
+static int tap_rtt(enum pv_backend b, const struct bench_opts *o)
+{
+	static const struct net_workload wl = { "pv", "tap-rtt", "udp", 106, 2000, 200 };
+	static bool in_netns;
+	unsigned long long n = b == PV_BACKEND_KVM ? wl.count_kvm : wl.count_emu, done = 0;
+	struct pv_vm_config cfg = { .ram_size = 64u << 20, .backend = b, .cmdline = "echo 0 0 udp",
+				    .console = bench_console };
+	struct pv_netback_config nc = { .tap = "pvbench0", .poll_ns = 200000 };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(7) };
+	struct side g = { .r = 0 };
+	struct window w = { .s = { &g, &g } };
+	unsigned char buf[64] = "ping", got[2048];
+	char elf[512];
+	pthread_t t;
+	int s = -1, r = -1;
+
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+		fprintf(stderr, "pvbench: no tap-rtt row: a TAP in a network namespace needs root and /dev/net/tun\n");
+		return 0;
+	}
+	if (!in_netns && unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "pvbench: no tap-rtt row: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 0;
+	}
+	in_netns = true;
+	if (o->count)
+		n = n * o->count / workloads[0].count_emu ? n * o->count / workloads[0].count_emu : 1;
+	cfg.console_opaque = &g.con;
+	if (pv_vm_create(&cfg, &g.vm) < 0) {
+		fprintf(stderr, "pvbench: %s\n", pv_last_error());
+		return -1;
+	}
+	if (pv_vm_load_elf(g.vm, bench_guest_path("netbench", elf, sizeof(elf))) < 0 ||
+	    pv_netback_attach(g.vm, &nc, &g.nb) < 0 || tap_up("pvbench0") < 0) {
+		fprintf(stderr, "pvbench: tap-rtt set-up failed: %s\n", strerror(errno));
+		goto out;
+	}
+	pthread_create(&t, NULL, vm_thread, &g);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "10.0.0.2", &to.sin_addr);
+	for (unsigned long long i = 0, tries = 0; done < n + 1 && tries < n + 200; tries++, i++) {
+		struct pollfd p = { s, POLLIN, 0 };
+
+		if (sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			break;
+		if (poll(&p, 1, 1000) == 1 && recv(s, got, sizeof(got), 0) == (ssize_t)sizeof(buf)) {
+			if (done++ == 0) { /* ARP and start-up are not the workload's */
+				pv_vm_stats_reset(g.vm);
+				w.t0 = now_s();
+			}
+		}
+	}
+	w.t1 = now_s();
+	pv_vm_stats(g.vm, -1, &w.st[0]);
+	memset(&w.st[1], 0, sizeof(w.st[1]));
+	memcpy(buf, "quit", 4);
+	sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to));
+	pthread_join(t, NULL);
+	if (g.r < 0 || g.status || done < n + 1) {
+		fprintf(stderr, "pvbench: tap-rtt on %s failed after %llu round trips: %s %s\n", bench_backend_name(b),
+			done, g.r < 0 ? pv_vm_error(g.vm) : "", g.con.buf);
+		goto out;
+	}
+	done--; /* the first one started the clock */
+	w.sw1.copies = 0; /* no host copy: the kernel moves frames between the TAP and guest buffers */
+	w.delivered = done;
+	print_row(o, bench_backend_name(b), &wl, &w, done, done * 2 * wl.frame_bytes, 0);
+	if (!o->json)
+		printf("      round trip: %.1f us\n", done ? (w.t1 - w.t0) / (double)done * 1e6 : 0);
+	r = 0;
+out:
+	if (s >= 0)
+		close(s);
+	pv_vm_destroy(g.vm);
+	return r;
+}
+
 static int net_run(enum pv_backend b, const struct bench_opts *o)
 {
 	int failed = 0;
@@ -237,6 +355,9 @@ static int net_run(enum pv_backend b, const struct bench_opts *o)
 				workloads[i].door);
 		failed += run_one(b, o, &workloads[i]) < 0;
 	}
+	if (o->progress)
+		fprintf(stderr, "pvbench: %s net tap-rtt: pv...\n", bench_backend_name(b));
+	failed += tap_rtt(b, o) < 0;
 	return failed ? -1 : 0;
 }
 

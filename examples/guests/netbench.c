@@ -8,7 +8,8 @@
  * datagrams with sequence numbers and END.  The receiver writes 1 to the
  * marker port (0x6f0) at the first datagram and 0 at END, checks the
  * sequence and the first and last payload bytes of each datagram, and
- * prints "frames=N bytes=B lost=L bad=X".
+ * prints "frames=N bytes=B lost=L bad=X".  "echo" (on a TAP) answers ARP for
+ * 10.0.0.2 and UDP to port 7 until "quit", for the round-trip row.
  */
 #include <pv/guest/gnttab.h>
 #include <pv/guest/ne2k.h>
@@ -164,6 +165,68 @@ static int do_send(unsigned int count, int gso)
 		pvnet_front_wait(&f, 1000000ull);
 	}
 	pv_printf("sent=%u dropped=%u\n", sent, dropped);
+	return 0;
+}
+
+/* "echo": on a TAP, answer ARP for 10.0.0.2 and UDP to port 7 with the
+ * same data, until a datagram that starts with "quit". */
+static int do_echo(void)
+{
+	static const unsigned char arp_req[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	unsigned int n = 0, dropped = 0;
+
+	post_all();
+	for (;;) {
+		struct pvnet_rx_rsp rsp;
+		struct pv_udp_info u;
+		unsigned char *p, *t = txbuf(0);
+		struct pvnet_hdr h;
+
+		if (!pvnet_front_rx(&f, &rsp)) {
+			if (pvnet_front_wait(&f, 0) == PV_ETIMEDOUT) {
+				pv_printf("netbench: echo timed out\n");
+				return 1;
+			}
+			continue;
+		}
+		p = rxbuf((unsigned int)rsp.id);
+		if (rsp.status == PVNET_S_OK && rsp.len >= 42 && p[12] == 8 && p[13] == 6 && !memcmp(p + 14, arp_req, 8) &&
+		    p[38] == 10 && p[39] == 0 && p[40] == 0 && p[41] == 2) { /* who has 10.0.0.2: we do */
+			memcpy(t, p + 6, 6);
+			memcpy(t + 6, f.cfg.mac, 6);
+			memcpy(t + 12, p + 12, 8);
+			t[21] = 2;
+			memcpy(t + 22, f.cfg.mac, 6);
+			memcpy(t + 28, p + 38, 4);
+			memcpy(t + 32, p + 22, 10);
+			pvnet_front_send(&f, 0, t, 42, 0);
+			pvnet_front_kick(&f);
+		} else if (rsp.status == PVNET_S_OK &&
+			   !pv_net_udp_parse(p, rsp.len, rsp.hdr.flags & (PVNET_HDR_F_NEEDS_CSUM | PVNET_HDR_F_DATA_VALID), &u) &&
+			   u.dport == 7) {
+			int quit = u.payload_len >= 4 && !memcmp(u.payload, "quit", 4);
+
+			h = rsp.hdr;
+			h.flags &= PVNET_HDR_F_NEEDS_CSUM;
+			h.num_buffers = 0;
+			memcpy(t, p, rsp.len);
+			pv_net_udp_reverse(t);
+			pvnet_front_send(&f, &h, t, rsp.len, 0);
+			pvnet_front_kick(&f);
+			n++;
+			if (quit)
+				break;
+		}
+		pvnet_front_post(&f, p, bufsz > PVNET_FRAME_MAX ? PVNET_FRAME_MAX : bufsz, rsp.id);
+		pvnet_front_kick(&f);
+		while (f.tx_inflight)
+			if (!reap(&dropped))
+				pvnet_front_wait(&f, 0);
+	}
+	while (f.tx_inflight)
+		if (!reap(&dropped))
+			pvnet_front_wait(&f, 0);
+	pv_printf("echoed=%u\n", n);
 	return 0;
 }
 
@@ -377,5 +440,7 @@ int pv_main(const struct pv_boot_info *bi)
 		return 1;
 	}
 	f.poll_ns = 2000000;
+	if (!strncmp(s, "echo", 4))
+		return do_echo();
 	return send ? do_send(count, gso) : do_recv(count);
 }
