@@ -35,7 +35,8 @@
 
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
-	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] [--print-domain] GUEST.elf\n"
+	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--net tap=NAME[,door=pv|ne2k][,mac=MAC]]\n"
+	"             [--stats] [--stats-json FILE] [--print-domain] GUEST.elf\n"
 	"       pvrun --domain FILE.xml [--connect URI] [--stats] [--stats-json FILE] [--print-domain]\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
@@ -44,6 +45,9 @@ static const char usage[] =
 	"  --cmdline STR      guest command line\n"
 	"  --disk PATH[,ro]   a PV disk (raw image or block device), read-only with ,ro\n"
 	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
+	"  --net tap=NAME[,door=pv|ne2k][,mac=MAC]\n"
+	"                     a network device on TAP NAME (attached, or created: needs\n"
+	"                     CAP_NET_ADMIN): the PV device (default) or the emulated NE2000\n"
 	"  --stats            print exit counts by reason to stderr at exit\n"
 	"  --stats-json FILE  write exit counts as JSON to FILE (with libvirt's statistics names under \"libvirt\")\n"
 	"  --domain FILE.xml  run the libvirt domain FILE.xml describes (no other VM options then)\n"
@@ -134,6 +138,38 @@ static bool parse_dev_arg(const char *s, struct pvrun_disk *d)
 	d->path[n] = 0;
 	d->type = stat(d->path, &sb) == 0 && S_ISBLK(sb.st_mode) ? PVRUN_SRC_BLOCK : PVRUN_SRC_FILE;
 	return true;
+}
+
+/* "tap=NAME[,door=pv|ne2k][,mac=MAC]" into nic; false if it is not that. */
+static bool parse_net_arg(const char *s, struct pvrun_nic *nic)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	*nic = (struct pvrun_nic){ .type = PVRUN_NET_ETHERNET, .named = true };
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned int m[6];
+		char end;
+
+		if (!strncmp(t, "tap=", 4) && t[4] && strlen(t + 4) < sizeof(nic->tap)) {
+			strcpy(nic->tap, t + 4);
+		} else if (!strcmp(t, "door=pv")) {
+			nic->ne2k = false;
+		} else if (!strcmp(t, "door=ne2k")) {
+			nic->ne2k = true;
+		} else if (!strncmp(t, "mac=", 4) &&
+			   sscanf(t + 4, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) == 6) {
+			for (int i = 0; i < 6; i++)
+				nic->mac[i] = (uint8_t)m[i];
+			nic->has_mac = true;
+		} else {
+			return false;
+		}
+	}
+	snprintf(nic->where, sizeof(nic->where), "--net");
+	return *nic->tap != 0;
 }
 
 static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
@@ -308,6 +344,7 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, 0, 's' },         { "stats-json", required_argument, 0, 'j' },
 		{ "domain", required_argument, 0, 'd' },  { "connect", required_argument, 0, 'C' },
 		{ "print-domain", no_argument, 0, 'p' },  { "help", no_argument, 0, 'h' },
+		{ "net", required_argument, 0, 'n' },
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
 	static struct pvrun_spec spec = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
@@ -373,6 +410,19 @@ int main(int argc, char **argv)
 			spec.has_cmdline = true;
 			vm_opt = "cmdline";
 			break;
+		case 'n':
+#ifdef PVRUN_HAVE_NET
+			for (unsigned int i = 0; i < spec.nr_nics; i++)
+				if (spec.nics[i].ne2k == (strstr(optarg, "door=ne2k") != NULL))
+					return fail(EXIT_USAGE, "%s", "--net: one PV and one NE2000 device per VM");
+			if (spec.nr_nics == PVRUN_MAX_NICS || !parse_net_arg(optarg, &spec.nics[spec.nr_nics]))
+				return fail(EXIT_USAGE, "--net %s: give tap=NAME[,door=pv|ne2k][,mac=MAC]", optarg);
+			spec.nr_nics++;
+			vm_opt = "net";
+			break;
+#else
+			return fail(EXIT_USAGE, "%s", "--net: this tree has no network device");
+#endif
 		case 's':
 			stats = true;
 			break;

@@ -6,6 +6,8 @@
  * both directions of a ring pair across the 32-bit index wrap and exits 0.
  */
 #include <pv/abi/ring.h>
+#include <pv/abi/net.h> /* the device ABIs must stay freestanding too */
+#include <pv/abi/blk.h>
 
 /* GCC may call these even in freestanding code (a guest's SDK provides them). */
 void *memcpy(void *dst, const void *src, size_t n);
