@@ -233,9 +233,25 @@ static const int futex_ops[] = {
 	FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME,
 };
 
+/* Argument checks (spelt out: libseccomp's SCMP_A* macros leave fields unset). */
+static struct scmp_arg_cmp eq(unsigned int arg, scmp_datum_t v)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_EQ, .datum_a = v, .datum_b = 0 };
+}
+
+static struct scmp_arg_cmp masked(unsigned int arg, scmp_datum_t mask, scmp_datum_t v)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = v };
+}
+
 static int add(scmp_filter_ctx ctx, int nr, unsigned int n, const struct scmp_arg_cmp *cmp)
 {
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+}
+
+static int add1(scmp_filter_ctx ctx, int nr, struct scmp_arg_cmp cmp)
+{
+	return add(ctx, nr, 1, &cmp);
 }
 
 static int build(scmp_filter_ctx ctx, enum pv__role role)
@@ -251,40 +267,39 @@ static int build(scmp_filter_ctx ctx, enum pv__role role)
 			r = add(ctx, plain[i].nr, 0, NULL);
 	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]) && r == 0; i++)
 		if (ioctls[i].roles & bit)
-			r = add(ctx, SCMP_SYS(ioctl), 1, &SCMP_A1(SCMP_CMP_EQ, ioctls[i].req));
+			r = add1(ctx, SCMP_SYS(ioctl), eq(1, ioctls[i].req));
 	for (size_t i = 0; i < sizeof(uring_regs) / sizeof(uring_regs[0]) && r == 0; i++)
 		if (uring_regs[i].roles & bit)
-			r = add(ctx, SCMP_SYS(io_uring_register), 1, &SCMP_A1(SCMP_CMP_EQ, uring_regs[i].op));
+			r = add1(ctx, SCMP_SYS(io_uring_register), eq(1, uring_regs[i].op));
 	for (size_t i = 0; i < sizeof(futex_ops) / sizeof(futex_ops[0]) && r == 0; i++)
-		r = add(ctx, SCMP_SYS(futex), 1, &SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (unsigned int)futex_ops[i]));
+		r = add1(ctx, SCMP_SYS(futex), masked(1, 0xffffffffu, (unsigned int)futex_ops[i]));
 	/* Memory: never executable. */
 	if (r == 0)
-		r = add(ctx, SCMP_SYS(mmap), 1, &SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		r = add1(ctx, SCMP_SYS(mmap), masked(2, PROT_EXEC, 0));
 	if (r == 0)
-		r = add(ctx, SCMP_SYS(mprotect), 1, &SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		r = add1(ctx, SCMP_SYS(mprotect), masked(2, PROT_EXEC, 0));
 	/* The kick that makes KVM_RUN return, to our own threads only. */
 	if (r == 0 && (bit & (V | C))) {
-		struct scmp_arg_cmp k[2] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()),
-					     SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)PV_KICK_SIGNAL) };
+		struct scmp_arg_cmp k[2] = { eq(0, (scmp_datum_t)getpid()), eq(2, (scmp_datum_t)PV_KICK_SIGNAL) };
 
 		r = add(ctx, SCMP_SYS(tgkill), 2, k);
 	}
 	if (r == 0 && (bit & C)) {
 		/* Threads only: CLONE_THREAD set; no new processes. */
-		r = add(ctx, SCMP_SYS(clone), 1, &SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+		r = add1(ctx, SCMP_SYS(clone), masked(0, CLONE_THREAD, CLONE_THREAD));
 		if (r == 0)
-			r = add(ctx, SCMP_SYS(socket), 1, &SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+			r = add1(ctx, SCMP_SYS(socket), eq(0, AF_UNIX));
 		if (r == 0) /* reading a limit (pthread_create's default stack), never setting one */
-			r = add(ctx, SCMP_SYS(prlimit64), 1, &SCMP_A2(SCMP_CMP_EQ, 0));
+			r = add1(ctx, SCMP_SYS(prlimit64), eq(2, 0));
 	}
 	if (r == 0 && (bit & (C | D))) {
 		/* A thread started here loads its own, narrower list: adding
 		 * a filter only ever takes rights away. */
-		r = add(ctx, SCMP_SYS(prctl), 1, &SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
+		r = add1(ctx, SCMP_SYS(prctl), eq(0, PR_SET_NO_NEW_PRIVS));
 		if (r == 0)
-			r = add(ctx, SCMP_SYS(prctl), 1, &SCMP_A0(SCMP_CMP_EQ, PR_GET_NO_NEW_PRIVS));
+			r = add1(ctx, SCMP_SYS(prctl), eq(0, PR_GET_NO_NEW_PRIVS));
 		if (r == 0)
-			r = add(ctx, SCMP_SYS(seccomp), 1, &SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+			r = add1(ctx, SCMP_SYS(seccomp), eq(0, SECCOMP_SET_MODE_FILTER));
 	}
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
