@@ -6,13 +6,24 @@
  * statistics go to stderr (--stats) or a JSON file (--stats-json).
  *
  * Exit status: the guest's; 2 for bad usage; 125 when the VM cannot be set
- * up (backend, memory, ELF); 126 when the guest faulted.
+ * up (backend, memory, ELF); 126 when the guest faulted; 159 when a
+ * sandboxed thread made a forbidden system call.
+ *
+ * Confinement: before anything else pvrun sets no_new_privs (no exec of a
+ * set-uid program gains rights; the seccomp filters need it), sets
+ * RLIMIT_CORE to 0 (a crash leaves no core file with guest memory in it),
+ * and closes every inherited descriptor above stderr.  The VM runs with
+ * libpv's seccomp sandbox in kill mode (<pv/pv.h>) unless --no-sandbox;
+ * PV_SANDBOX=off|kill|log in the environment overrides both.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <pv/ata.h>
 #include <pv/blk.h>
@@ -27,7 +38,8 @@
 
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
-	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] GUEST.elf\n"
+	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--stats] [--stats-json FILE] [--no-sandbox]\n"
+	"             GUEST.elf\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
 	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
@@ -37,7 +49,9 @@ static const char usage[] =
 	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
 	"  --stats            print exit counts by reason to stderr at exit\n"
 	"  --stats-json FILE  write exit counts as JSON to FILE\n"
-	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault.\n";
+	"  --no-sandbox       run the VM's threads without their seccomp filters\n"
+	"Exit status: the guest's; 2 bad usage; 125 VM setup failed; 126 guest fault;\n"
+	"159 a sandboxed thread made a forbidden system call.\n";
 
 static int fail(int code, const char *fmt, const char *arg)
 {
@@ -119,6 +133,18 @@ static bool parse_dev_arg(const char *s, struct dev_arg *a)
 	return true;
 }
 
+/* What pvrun does to itself before it opens anything (see the top). */
+static int confine(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -errno;
+	if (close_range(3, ~0u, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
 {
 	fprintf(stderr, "--- exits (backend %s) ---\n", pv_vm_backend(vm));
@@ -165,13 +191,14 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, 0, 'b' }, { "mem", required_argument, 0, 'm' },
 		{ "cpus", required_argument, 0, 'c' },    { "cmdline", required_argument, 0, 'l' },
 		{ "stats", no_argument, 0, 's' },         { "stats-json", required_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' },
+		{ "help", no_argument, 0, 'h' },        { "no-sandbox", no_argument, 0, 'n' },
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
 	static struct dev_arg dev_args[NR_DEV_FLAGS];
 	bool dev_given[NR_DEV_FLAGS] = { false };
 	size_t nopts = 0;
-	struct pv_vm_config cfg = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
+	struct pv_vm_config cfg = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO,
+				    .sandbox = PV_SANDBOX_KILL };
 	const char *json = NULL;
 	bool stats = false;
 	unsigned long long n;
@@ -184,6 +211,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR_DEV_FLAGS; i++)
 		opts[nopts++] = (struct option){ dev_flags[i].name, required_argument, 0, DEV_OPT_BASE + (int)i };
 	opts[nopts] = (struct option){ 0, 0, 0, 0 };
+	r = confine();
+	if (r < 0)
+		return fail(EXIT_SETUP, "cannot confine pvrun: %s", strerror(-r));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c >= DEV_OPT_BASE && c < DEV_OPT_BASE + (int)NR_DEV_FLAGS) {
@@ -229,6 +259,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = optarg;
+			break;
+		case 'n':
+			cfg.sandbox = PV_SANDBOX_OFF;
 			break;
 		case 'h':
 			fputs(usage, stdout);
