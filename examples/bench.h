@@ -25,7 +25,7 @@ struct bench_device {
 	int (*run)(enum pv_backend b, const struct bench_opts *o); /* 0 or -1 */
 };
 
-extern const struct bench_device bench_hypercall, bench_ring, bench_blk;
+extern const struct bench_device bench_hypercall, bench_ring, bench_blk, bench_soak;
 
 const char *bench_backend_name(enum pv_backend b);
 /* Path of an example guest ELF: $PVBENCH_GUEST_DIR or the build tree. */
