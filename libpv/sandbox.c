@@ -210,7 +210,7 @@ static const struct {
 	{ KVM_SET_REGS, V },
 	{ KVM_GET_SREGS, V },
 	{ KVM_SET_SREGS, V },
-	{ KVM_IOEVENTFD, V | C },   /* a monitor port's doorbell */
+	{ KVM_IOEVENTFD, C },       /* a monitor port's doorbell (pv_evtchn_alloc_monitor, _close) */
 	{ TCGETS, ALL },            /* stdio asks whether stdout is a terminal */
 };
 
