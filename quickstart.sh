@@ -1,12 +1,12 @@
 #!/bin/sh
 # libpv quick start: installs what it needs from Debian, builds, and runs.
 #   ./quickstart.sh bench   the main job: the block exit-count benchmark (pvbench --device blk)
-#   ./quickstart.sh test    every test: normal build, ASan+UBSan build, no-KVM run, fuzzers (clang)
+#   ./quickstart.sh test    every test: normal build, no-KVM run, sandboxed run, ASan+UBSan build, fuzzers (clang)
 # Idempotent; run as root on Debian 12 (or with the packages already there).
 set -eu
 cd "$(dirname "$0")"
 
-PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev libfuse3-dev
+PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev libfuse3-dev libseccomp-dev
           spin qemu-system-x86 busybox-static cpio util-linux fio clang libclang-rt-14-dev libvirt-dev libvirt-daemon libvirt-clients libxml2-dev libxml2-utils iptables iproute2"
 
 install_packages() {
@@ -91,6 +91,10 @@ test)
 			meson test -C build --suite core --print-errorlogs --num-processes 2 --logbase nokvm' || status=1
 		logs="$logs build/meson-logs/nokvm.json"
 	fi
+	# Once more with every VM sandboxed (seccomp allowlists per thread role).
+	echo "== core suite sandboxed (PV_SANDBOX=kill)"
+	PV_SANDBOX=kill meson test -C build --suite core --print-errorlogs --num-processes 2 --logbase sandbox || status=1
+	logs="$logs build/meson-logs/sandbox.json"
 	echo "== ASan+UBSan build"
 	build build-asan -Dwerror=true -Dsanitize=true -Db_lundef=false "$uopt"
 	meson test -C build-asan --suite core --print-errorlogs --num-processes 2 || status=1

@@ -28,7 +28,7 @@ struct bench_device {
 	int (*run)(enum pv_backend b, const struct bench_opts *o); /* 0 or -1 */
 };
 
-extern const struct bench_device bench_hypercall, bench_ring, bench_blk, bench_cpu, bench_net;
+extern const struct bench_device bench_hypercall, bench_ring, bench_blk, bench_cpu, bench_net, bench_soak;
 
 /* blk: whether (name) is one of its workloads. */
 bool bench_blk_workload(const char *name);

@@ -168,7 +168,7 @@ static void *echo_thread(void *arg)
 	struct echo *e = arg;
 	size_t esize = e->req.entry_size;
 	unsigned char *buf = malloc(esize);
-	int r = buf ? 0 : -ENOMEM;
+	int r = buf ? pv_vm_sandbox_thread(e->vm) : -ENOMEM; /* confined from here on */
 
 	while (r == 0 && !atomic_load(&e->stopping)) {
 		unsigned int n = 0;
@@ -216,6 +216,15 @@ static void *echo_thread(void *arg)
 	return NULL;
 }
 
+/* The device thread is made on the VM's control thread (a sandboxed vCPU
+ * may not create threads). */
+static int echo_spawn(void *arg)
+{
+	struct echo *e = arg;
+
+	return -pthread_create(&e->thread, NULL, echo_thread, e);
+}
+
 /* Connect to the ring pair the guest granted (vCPU thread, e->lock held). */
 static int echo_connect(struct echo *e, uint32_t pages)
 {
@@ -248,7 +257,7 @@ static int echo_connect(struct echo *e, uint32_t pages)
 	e->ring = ring;
 	e->ring_ref = e->ref;
 	e->pages = pages;
-	r = -pthread_create(&e->thread, NULL, echo_thread, e);
+	r = pv_vm_device_call(e->vm, echo_spawn, e);
 	if (r < 0) {
 		pv_grant_unmap(e->vm, e->ring_ref);
 		return r;

@@ -124,12 +124,12 @@ static void quiet(const char *msg)
 	(void)msg;
 }
 
-static const struct bench_device *const devices[] = { &bench_hypercall, &bench_ring, &bench_blk, &bench_cpu, &bench_net };
+static const struct bench_device *const devices[] = { &bench_hypercall, &bench_ring, &bench_blk, &bench_cpu, &bench_net, &bench_soak };
 
 static const char usage[] =
 	"usage: pvbench [--device hypercall|ring|blk|cpu|net] [--backend all|auto|kvm|emu] [--json]\n"
 	"               [--count N] [--seconds S] [--repeat N] [--workload W] [--disk PATH]\n"
-	"               [--fio PROG|none] [--plot FILE.svg]\n"
+	"               [--fio PROG|none] [--plot FILE.svg] [--soak S]\n"
 	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
@@ -144,6 +144,8 @@ static const char usage[] =
 	"  --disk PATH    blk: raw image or block device (default: a temporary 256 MiB image)\n"
 	"  --fio PROG     blk: the fio that measures the reference rows (default: fio, if installed);\n"
 	"                 none: no fio rows\n"
+	"  --soak S       run four block VMs beside hostile neighbours for S seconds; fail if RSS\n"
+	"                 or open descriptors grow after warm-up or a VM stalls over 1 s\n"
 	"  --plot FILE    blk: also draw exits per request and the host ratio as an SVG picture\n";
 
 /* The plot's subtitle: the command line that made it. */
@@ -189,7 +191,8 @@ int main(int argc, char **argv)
 		{ "disk", required_argument, 0, 'D' },   { "plot", required_argument, 0, 'p' },
 		{ "repeat", required_argument, 0, 'r' }, { "fio", required_argument, 0, 'f' },
 		{ "workload", required_argument, 0, 'w' },
-		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },         { "soak", required_argument, 0, 'S' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *backend = "all", *device = "blk", *plot_path = NULL;
 	static struct bench_plot plot;
@@ -256,6 +259,17 @@ int main(int argc, char **argv)
 		case 'D':
 			o.disk = optarg;
 			break;
+		case 'S':
+			errno = 0;
+			o.seconds = strtod(optarg, &end);
+			if (errno || *end || !(o.seconds >= 10 && o.seconds <= 86400)) {
+				fprintf(stderr, "pvbench: --soak %s: give a number of seconds from 10 to 86400\n", optarg);
+				return 2;
+			}
+			device = "soak";
+			if (!strcmp(backend, "all"))
+				backend = "auto";
+			break;
 		case 'p':
 			plot_path = optarg;
 			break;
@@ -275,7 +289,7 @@ int main(int argc, char **argv)
 		if (!strcmp(device, devices[i]->name))
 			dev = devices[i];
 	if (!dev) {
-		fprintf(stderr, "pvbench: unknown device '%s' (use hypercall, ring, blk, cpu or net)\n", device);
+		fprintf(stderr, "pvbench: unknown device '%s' (use hypercall, ring, blk, cpu or net, or --soak)\n", device);
 		return 2;
 	}
 	if (strcmp(backend, "all") && strcmp(backend, "auto") && strcmp(backend, "kvm") && strcmp(backend, "emu")) {

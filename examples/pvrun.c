@@ -11,7 +11,15 @@
  *
  * Exit status: the guest's; 2 for bad usage or refused domain XML; 125
  * when the VM cannot be set up (backend, memory, ELF, libvirt storage);
- * 126 when the guest faulted.
+ * 126 when the guest faulted; 159 when a sandboxed thread made a forbidden
+ * system call.
+ *
+ * Confinement: before anything else pvrun sets no_new_privs (no exec of a
+ * set-uid program gains rights; the seccomp filters need it), sets
+ * RLIMIT_CORE to 0 (a crash leaves no core file with guest memory in it),
+ * and closes every inherited descriptor above stderr.  The VM runs with
+ * libpv's seccomp sandbox in kill mode (<pv/pv.h>) unless --no-sandbox;
+ * PV_SANDBOX=off|kill|log in the environment overrides both.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <pv/ata.h>
 #include <pv/blk.h>
@@ -36,7 +47,8 @@
 static const char usage[] =
 	"usage: pvrun [--backend auto|kvm|emu] [--mem MiB] [--cpus N] [--cmdline STR]\n"
 	"             [--disk PATH[,ro]] [--ata PATH[,ro]] [--net tap=NAME[,door=pv|ne2k][,mac=MAC]]\n"
-	"             [--stats] [--stats-json FILE] [--print-domain] GUEST.elf\n"
+	"             [--stats] [--stats-json FILE] [--print-domain]\n"
+	"             [--no-sandbox] GUEST.elf\n"
 	"       pvrun --domain FILE.xml [--connect URI] [--stats] [--stats-json FILE] [--print-domain]\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
@@ -53,7 +65,9 @@ static const char usage[] =
 	"  --domain FILE.xml  run the libvirt domain FILE.xml describes (no other VM options then)\n"
 	"  --connect URI      the libvirt whose storage pools hold the domain's volumes\n"
 	"  --print-domain     print the VM as libvirt domain XML instead of running it\n"
-	"Exit status: the guest's; 2 bad usage or refused XML; 125 VM setup failed; 126 guest fault.\n";
+	"  --no-sandbox       run the VM's threads without their seccomp filters\n"
+	"Exit status: the guest's; 2 bad usage or refused XML; 125 VM setup failed; 126 guest fault;\n"
+	"159 a sandboxed thread made a forbidden system call.\n";
 
 static int fail(int code, const char *fmt, const char *arg)
 {
@@ -86,6 +100,9 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 	*out = strtoull(s, &end, 10);
 	return !errno && !*end && *out <= max;
 }
+
+/* The VM's sandbox: libpv's seccomp filters in kill mode unless --no-sandbox. */
+static enum pv_sandbox sandbox_mode = PV_SANDBOX_KILL;
 
 /* ---- device flags: one row per device a user can attach ---- */
 
@@ -172,6 +189,18 @@ static bool parse_net_arg(const char *s, struct pvrun_nic *nic)
 	return *nic->tap != 0;
 }
 
+/* What pvrun does to itself before it opens anything (see the top). */
+static int confine(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -errno;
+	if (close_range(3, ~0u, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
 {
 	fprintf(stderr, "--- exits (backend %s) ---\n", pv_vm_backend(vm));
@@ -243,7 +272,7 @@ static void detach_nics(struct pvrun_spec *spec)
 static int run(struct pvrun_spec *spec, bool stats, const char *json)
 {
 	struct pv_vm_config cfg = { .ram_size = spec->ram_size, .vcpus = spec->vcpus, .backend = spec->backend,
-				    .cmdline = spec->has_cmdline ? spec->cmdline : NULL };
+				    .sandbox = sandbox_mode, .cmdline = spec->has_cmdline ? spec->cmdline : NULL };
 	FILE *con = NULL;
 	struct pv_vm *vm;
 	struct pv_stats st;
@@ -345,12 +374,14 @@ int main(int argc, char **argv)
 		{ "domain", required_argument, 0, 'd' },  { "connect", required_argument, 0, 'C' },
 		{ "print-domain", no_argument, 0, 'p' },  { "help", no_argument, 0, 'h' },
 		{ "net", required_argument, 0, 'n' },
+		{ "no-sandbox", no_argument, 0, 'S' },
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
 	static struct pvrun_spec spec = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
 	const char *json = NULL, *domain = NULL, *uri = NULL, *vm_opt = NULL;
 	bool stats = false, print = false;
 	size_t nopts = 0;
+	int r;
 	unsigned long long n;
 	int c;
 
@@ -359,6 +390,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR_DEV_FLAGS; i++)
 		opts[nopts++] = (struct option){ dev_flags[i].name, required_argument, 0, DEV_OPT_BASE + (int)i };
 	opts[nopts] = (struct option){ 0, 0, 0, 0 };
+	r = confine();
+	if (r < 0)
+		return fail(EXIT_SETUP, "cannot confine pvrun: %s", strerror(-r));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c >= DEV_OPT_BASE && c < DEV_OPT_BASE + (int)NR_DEV_FLAGS) {
@@ -437,6 +471,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			print = true;
+			break;
+		case 'S':
+			sandbox_mode = PV_SANDBOX_OFF;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -42,6 +42,7 @@ struct emu_mmio {
 
 struct emu_vcpu_be {
 	uc_engine *uc;
+	uc_engine *probe;        /* Unicorn 2.1: the scratch engine of emu_fault.h */
 	struct emu_mmio mmio[PV_STATS_MAX_DEVS];
 	bool mmio_mapped;
 	bool sysinsn_hooked;     /* emu_sysinsn_hooks() done */
@@ -327,7 +328,13 @@ static int emu_vcpu_init(struct pv_vcpu *v)
 	    (e = uc_hook_add(be->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v, 1, 0)) ||
 	    (e = uc_hook_add(be->uc, &h, UC_HOOK_MEM_INVALID, (void *)hook_invalid, v, 1, 0)))
 		return uc_fail(vm, "uc_hook_add", e);
+	be->probe = emu_probe_open();
 	return 0;
+}
+
+uc_engine *emu_vcpu_probe(struct pv_vcpu *v)
+{
+	return v->be ? ((struct emu_vcpu_be *)v->be)->probe : NULL;
 }
 
 static void emu_vcpu_fini(struct pv_vcpu *v)
@@ -338,6 +345,8 @@ static void emu_vcpu_fini(struct pv_vcpu *v)
 		return;
 	if (be->uc)
 		uc_close(be->uc);
+	if (be->probe)
+		uc_close(be->probe);
 	free(be);
 	v->be = NULL;
 }
@@ -437,7 +446,7 @@ static void report(struct pv_vcpu *v, uc_err e, uint64_t rip)
 		uint64_t regs[EMU_FAULT_NREGS];
 
 		emu_fault_regs(be->uc, regs);
-		pv__exception(v, 14, emu_fault_is_write(v->vm, regs, be->intr_rip, be->intr_cr2) ? 2 : 0,
+		pv__exception(v, 14, emu_fault_is_write(be->probe, v->vm, regs, be->intr_rip, be->intr_cr2) ? 2 : 0,
 			      be->intr_rip, be->intr_cr2);
 		return;
 	}

@@ -15,7 +15,6 @@
 #include "../hypercalls/hypercalls.h"
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
-#define PV_KICK_SIGNAL (SIGRTMAX - 1)
 
 static int kvm_fd = -1;
 static int kvm_run_size;

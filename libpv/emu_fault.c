@@ -78,13 +78,42 @@ static bool probe_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	return uc_mem_map(uc, addr & ~4095ull, 4096, UC_PROT_ALL) == UC_ERR_OK;
 }
 
-/* Run the instruction at (rip) once in a scratch engine (see emu_fault.h). */
-static void probe_run(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, struct probe *p)
+uc_engine *emu_probe_open(void)
+{
+	uc_engine *uc;
+
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
+		return NULL;
+	/* The first call that needs the engine initialises it (code buffer included). */
+	if (uc_mem_map(uc, 0, 4096, UC_PROT_ALL) != UC_ERR_OK || uc_mem_unmap(uc, 0, 4096) != UC_ERR_OK) {
+		uc_close(uc);
+		return NULL;
+	}
+	return uc;
+}
+
+/* Leave the scratch engine as emu_probe_open made it: no memory, no stale code. */
+static void probe_empty(uc_engine *uc)
+{
+	uc_mem_region *r;
+	uint32_t n;
+
+	if (uc_mem_regions(uc, &r, &n) != UC_ERR_OK)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		uc_ctl_remove_cache(uc, r[i].begin, r[i].end);
+		uc_mem_unmap(uc, r[i].begin, r[i].end - r[i].begin + 1);
+	}
+	uc_free(r);
+}
+
+/* Run the instruction at (rip) once in the scratch engine uc (see emu_fault.h). */
+static void probe_run(uc_engine *uc, struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip,
+		      struct probe *p)
 {
 	uint8_t insn[15];
 	size_t n = 0;
 	uint64_t cr4 = 0x600, code = rip & SCRATCH_MASK; /* OSFXSR, OSXMMEXCPT as at boot */
-	uc_engine *uc;
 	uc_hook h;
 
 	while (n < sizeof(insn)) {
@@ -95,33 +124,35 @@ static void probe_run(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], ui
 		insn[n++] = vm->ram[gpa];
 	}
 	/* A fault fetching the instruction itself is no data access. */
-	if (n == 0 || (!p->any && ((code & ~4095ull) == p->target || ((code + n - 1) & ~4095ull) == p->target)))
-		return;
-	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
+	if (!uc || n == 0 || (!p->any && ((code & ~4095ull) == p->target || ((code + n - 1) & ~4095ull) == p->target)))
 		return;
 	for (int i = 0; i < EMU_FAULT_NREGS - 1; i++)
 		uc_reg_write(uc, fault_regs[i], &regs[i]);
 	uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
 	if (uc_mem_map(uc, code & ~4095ull, 8192, UC_PROT_ALL) == UC_ERR_OK &&
 	    uc_mem_write(uc, code, insn, n) == UC_ERR_OK &&
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, (void *)probe_invalid, p, 1, 0) == UC_ERR_OK)
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, (void *)probe_invalid, p, 1, 0) == UC_ERR_OK) {
 		uc_emu_start(uc, code, 0, 0, 1);
-	uc_close(uc);
+		uc_hook_del(uc, h);
+	}
+	probe_empty(uc);
 }
 
-bool emu_fault_is_write(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t cr2)
+bool emu_fault_is_write(uc_engine *probe, struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip,
+			uint64_t cr2)
 {
 	struct probe p = { .target = (cr2 & SCRATCH_MASK) & ~4095ull };
 
-	probe_run(vm, regs, rip, &p);
+	probe_run(probe, vm, regs, rip, &p);
 	return p.hit && p.write;
 }
 
-bool emu_first_access(struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip, uint64_t *addr)
+bool emu_first_access(uc_engine *probe, struct pv_vm *vm, const uint64_t regs[EMU_FAULT_NREGS], uint64_t rip,
+		      uint64_t *addr)
 {
 	struct probe p = { .any = true };
 
-	probe_run(vm, regs, rip, &p);
+	probe_run(probe, vm, regs, rip, &p);
 	/* the scratch engine sees the low 52 bits: sign-extend a high address */
 	*addr = (p.addr & (1ull << 51)) ? p.addr | ~SCRATCH_MASK : p.addr;
 	return p.hit;

@@ -72,7 +72,7 @@ static void hook_sysinsn(uc_engine *uc, uint64_t addr, uint32_t size, void *user
 		uint64_t ea;
 		uint32_t mxcsr;
 
-		if (emu_first_access(v->vm, regs, addr, &ea) && read_guest(v->vm, regs[19], ea + 24, &mxcsr, 4) &&
+		if (emu_first_access(emu_vcpu_probe(v), v->vm, regs, addr, &ea) && read_guest(v->vm, regs[19], ea + 24, &mxcsr, 4) &&
 		    (mxcsr & ~MXCSR_MASK))
 			fault_cb(v, 13, addr);
 	}

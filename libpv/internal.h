@@ -108,6 +108,7 @@ struct pv_grants {
 };
 
 struct pv_backend_ops;
+struct pv_control;
 
 struct pv_vm {
 	const struct pv_backend_ops *ops;
@@ -137,6 +138,8 @@ struct pv_vm {
 	void (*console)(void *opaque, const char *buf, size_t len);
 	void *console_opaque;
 	bool loaded;
+	enum pv_sandbox sandbox;                /* in effect (PV_SANDBOX overrides the config) */
+	struct pv_control *control;             /* the control thread while a sandboxed run lasts */
 
 	pthread_mutex_t lock;    /* guards the fields below */
 	pthread_cond_t cond;
@@ -266,6 +269,21 @@ int pv__evtchn_raise(struct pv_vm *vm, unsigned int port);
 void pv__evtchn_signal(int fd);
 void pv__grants_init(struct pv_vm *vm);
 void pv__grants_fini(struct pv_vm *vm);
+
+/* ---- sandbox.c ---- */
+/* The signal that makes a vCPU's KVM_RUN return (pthread_kill). */
+#define PV_KICK_SIGNAL (SIGRTMAX - 1)
+
+enum pv__role { PV_ROLE_VCPU, PV_ROLE_DEVICE, PV_ROLE_CONTROL, PV_ROLE__COUNT };
+/* The mode a VM asked for (asked), after the PV_SANDBOX environment
+ * variable (off, kill, log); *err = -EINVAL for another value. */
+enum pv_sandbox pv__sandbox_mode(enum pv_sandbox asked, int *err);
+/* Confine the calling thread with role's list if vm's sandbox is on.
+ * Returns 0 or a negative errno (nothing is loaded then). */
+int pv__sandbox_enter(struct pv_vm *vm, enum pv__role role);
+/* Start (sandbox on) and stop vm's control thread, around a run. */
+int pv__control_start(struct pv_vm *vm);
+void pv__control_stop(struct pv_vm *vm);
 
 /* ---- misc ---- */
 /*

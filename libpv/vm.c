@@ -211,6 +211,11 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 				    (unsigned long long)(cfg->ram_size >> 20));
 	if (cfg->cmdline && strlen(cfg->cmdline) >= PV_CMDLINE_MAX)
 		return create_error(-EINVAL, "command line longer than %u bytes", PV_CMDLINE_MAX - 1);
+	if (cfg->sandbox != PV_SANDBOX_OFF && cfg->sandbox != PV_SANDBOX_KILL && cfg->sandbox != PV_SANDBOX_LOG)
+		return create_error(-EINVAL, "unknown sandbox mode %d", (int)cfg->sandbox);
+	(void)pv__sandbox_mode(cfg->sandbox, &r);
+	if (r < 0)
+		return create_error(-EINVAL, "PV_SANDBOX=%s: use off, kill or log", getenv("PV_SANDBOX"));
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -225,6 +230,7 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 	vm->map_end = cfg->ram_size;
 	vm->guest_min = PV_GUEST_LOAD_MIN;
 	vm->nr_vcpus = vcpus;
+	vm->sandbox = pv__sandbox_mode(cfg->sandbox, &r);
 	vm->console = cfg->console;
 	vm->console_opaque = cfg->console_opaque;
 	if (cfg->cmdline)
@@ -638,9 +644,13 @@ static void *vcpu_thread(void *arg)
 	struct pv_vcpu *v = arg;
 	struct pv_vm *vm = v->vm;
 	struct timespec ts;
+	int r;
 
 	v->thread = pthread_self();
 	atomic_store(&v->in_thread, true); /* before any look at vm->stopping: see vcpu_kick */
+	r = pv__sandbox_enter(vm, PV_ROLE_VCPU);
+	if (r < 0)
+		pv__vm_end(vm, r, 0, "vCPU %u: cannot load the sandbox filter: %s", v->id, strerror(-r));
 	pthread_mutex_lock(&vm->lock);
 	while (!v->up && !atomic_load(&vm->stopping))
 		pthread_cond_wait(&vm->cond, &vm->lock);
@@ -710,6 +720,11 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 	vm->state = PV_VM_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
 	r = start_devices(vm);
+	if (r == 0) {
+		r = pv__control_start(vm);
+		if (r < 0)
+			pv__set_error(vm, "cannot start the sandboxed control thread: %s", strerror(-r));
+	}
 	pthread_mutex_lock(&vm->lock);
 	if (r < 0) {
 		vm->state = PV_VM_DONE;
@@ -735,6 +750,7 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].joinable)
 			pthread_join(vm->vcpus[i].handle, NULL);
+	pv__control_stop(vm); /* no vCPU asks it for anything any more */
 	stop_devices(vm); /* no guest code runs any more: the devices end too */
 	pthread_mutex_lock(&vm->lock);
 	vm->state = PV_VM_DONE;

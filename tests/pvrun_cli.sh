@@ -54,6 +54,30 @@ elif ! grep -q '^usage: pvrun ' "$T/out"; then fail "--help: no 'usage: pvrun' o
 elif [ -s "$T/err" ]; then fail "--help: wrote to stderr"; show_err
 else pass "--help"; fi
 
+# ---- confinement: inherited descriptors closed, no core dumps, no new privileges ----
+run --backend emu "$HELLO"
+if [ "$rc" -ne 0 ]; then fail "sandboxed run: exit $rc"; show_err; else pass "sandboxed run (default)"; fi
+run --backend emu --no-sandbox "$HELLO"
+if [ "$rc" -ne 0 ]; then fail "--no-sandbox: exit $rc"; show_err; else pass "--no-sandbox"; fi
+# Look at pvrun while its console write waits on a full pipe (stdout), with
+# descriptor 7 inherited: closed, NoNewPrivs set, no core files.
+mkfifo "$T/fifo"
+exec 8<>"$T/fifo"
+head -c 65536 /dev/zero >&8
+"$PVRUN" --backend emu "$HELLO" >&8 2>/dev/null 7>"$T/inherited" &
+pid=$!
+for _ in $(seq 50); do grep -q '^NoNewPrivs:.*1' /proc/$pid/status 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+fds=$(ls /proc/$pid/fd 2>/dev/null | sort -n | tr '\n' ' ')
+nnp=$(awk '/^NoNewPrivs/ {print $2}' /proc/$pid/status 2>/dev/null)
+core=$(awk '/^Max core file size/ {print $5}' /proc/$pid/limits 2>/dev/null)
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+exec 8>&-
+if [ "$nnp" != 1 ]; then fail "confinement: NoNewPrivs=$nnp"
+elif [ "$core" != 0 ]; then fail "confinement: core file limit $core"
+elif echo " $fds" | grep -q ' 7 '; then fail "confinement: inherited descriptor 7 still open (fds $fds)"
+else pass "confinement: no_new_privs, no core files, inherited descriptor closed (fds $fds)"; fi
+
 # ---- usage errors: 2 ----
 refuse 2 "no ELF"
 refuse 2 "two ELFs" --backend emu "$HELLO" "$HELLO"

@@ -84,6 +84,9 @@ Test(null, devices)
 	cr_assert_eq(ast.commands, 0);
 	cr_assert_eq(pv_ata_attach(NULL, &(struct pv_ata_config){ .path = "/dev/null" }, &a), -EINVAL);
 	cr_assert_null(a);
+	cr_assert_eq(pv_vm_device_call(NULL, NULL, NULL), -EINVAL);
+	cr_assert_eq(pv_vm_sandbox_thread(NULL), -EINVAL);
+	cr_assert_eq(pv_vm_sandbox(NULL), PV_SANDBOX_OFF);
 }
 
 /* A VM but NULL arguments. */

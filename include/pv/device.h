@@ -58,6 +58,27 @@ struct pv_device_ops {
  */
 int pv_vm_add_device(struct pv_vm *vm, const struct pv_device_ops *ops, void *dev);
 
+/*
+ * Run fn(arg) on vm's control thread and return what it returns.  A device
+ * handler runs on a vCPU thread, whose sandbox list (<pv/pv.h>) allows no
+ * new threads, eventfds or io_uring rings: a device creates them here (the
+ * PV block backend connects its queues this way).  A thread created here
+ * starts with the control thread's list and should narrow it with
+ * pv_vm_sandbox_thread().  Without a sandbox, or outside a run, fn runs on
+ * the calling thread.  One call at a time; fn must not wait for a vCPU.
+ * -EINVAL for a NULL vm or fn.
+ */
+int pv_vm_device_call(struct pv_vm *vm, int (*fn)(void *arg), void *arg);
+
+/*
+ * Confine the calling thread, a device's own thread, with the sandbox list
+ * of device queue threads (I/O on descriptors it already has, io_uring_enter,
+ * futexes, memory without PROT_EXEC) when vm's sandbox is on; call it first
+ * thing in the thread.  Returns 0 (also when the sandbox is off), -EINVAL
+ * for a NULL vm, or a negative errno when the filter cannot be loaded.
+ */
+int pv_vm_sandbox_thread(struct pv_vm *vm);
+
 #ifdef __cplusplus
 }
 #endif

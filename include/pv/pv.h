@@ -43,6 +43,25 @@ enum pv_backend {
 #define PV_RAM_MAX  (64ull << 30)
 #define PV_MMIO_LIMIT (96ull << 30)
 
+/*
+ * The sandbox (libpv/sandbox.c): each thread libpv runs for a VM (vCPUs,
+ * device queues, the VM's control thread) loads a seccomp allowlist for its
+ * role before the guest runs.  PV_SANDBOX_KILL: a forbidden system call
+ * prints "libpv: sandbox: forbidden system call NAME (NR) from a ROLE thread
+ * of domain N" on stderr and ends the process with status 159 (128 +
+ * SIGSYS).  PV_SANDBOX_LOG: the call fails with EPERM instead, and the
+ * message (once per call) says so.  The environment variable PV_SANDBOX
+ * (off, kill, log) overrides the configuration.  The caller's own threads
+ * are not confined; a device's own threads confine themselves with
+ * pv_vm_sandbox_thread() (<pv/device.h>).  The library installs a SIGSYS
+ * handler the first time a filter is loaded.
+ */
+enum pv_sandbox {
+	PV_SANDBOX_OFF = 0,
+	PV_SANDBOX_KILL,
+	PV_SANDBOX_LOG,
+};
+
 struct pv_vm_config {
 	uint64_t ram_size;          /* bytes; a multiple of 2 MiB in [PV_RAM_MIN, PV_RAM_MAX] */
 	unsigned int vcpus;         /* 1..PV_MAX_VCPUS; 0 means 1 */
@@ -51,15 +70,20 @@ struct pv_vm_config {
 	/* Console sink; NULL writes to standard output. */
 	void (*console)(void *opaque, const char *buf, size_t len);
 	void *console_opaque;
+	enum pv_sandbox sandbox;    /* PV_SANDBOX_OFF unless asked (see above) */
 };
 
 /*
  * Create a VM (cfg) and store it in *out.  Returns 0, or -EINVAL for a bad
  * size or vCPU count, -E2BIG/-ENOMEM when the RAM cannot be had, -ENODEV when
  * the requested backend is unusable, -ENOSPC after PV_DOMID_SELF - 1 VMs in
- * one process (domain ids are not reused) (pv_last_error() says why).
+ * one process (domain ids are not reused), -EINVAL for a PV_SANDBOX value
+ * other than off, kill or log (pv_last_error() says why).
  */
 int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out);
+
+/* The sandbox mode in effect for vm (PV_SANDBOX_OFF for NULL). */
+enum pv_sandbox pv_vm_sandbox(const struct pv_vm *vm);
 
 /* Destroy a VM that is not running.  NULL is ignored. */
 void pv_vm_destroy(struct pv_vm *vm);

@@ -458,7 +458,13 @@ void *pvblk__queue_thread(void *arg)
 	uint64_t idle_since = now_ns();
 	struct pvblk_req req;
 	int pending = 0;
+	int r0 = pv_vm_sandbox_thread(b->vm);
 
+	if (r0 < 0) {
+		fprintf(stderr, "libpv: pvblk queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
+			strerror(-r0));
+		return NULL;
+	}
 	arm_doorbell(q);
 	arm_poll(q, q->stop_efd, TAG_STOP); /* the SQ is empty: cannot fail */
 	io_uring_submit(&q->uring);

@@ -111,12 +111,15 @@ static int connect_queue(struct pv_blkback *b, struct queue *q, const struct pvb
 	q->slots = calloc(q->nslots, sizeof(*q->slots));
 	if (!q->slots)
 		return -ENOMEM;
-	r = io_uring_queue_init(prm.req_entries + 4, &q->uring, 0);
+	r = pvblk__uring_init(&q->uring, prm.req_entries + 4);
 	if (r < 0)
 		return r;
 	q->uring_ok = true;
 	if (!b->cfg.no_fixed)
 		register_ram(b, q);
+	r = pvblk__uring_enable(&q->uring);
+	if (r < 0)
+		return r;
 	q->port = pv_evtchn_alloc_monitor(b->vm, &q->efd);
 	if (q->port < 0)
 		return q->port;
@@ -144,6 +147,40 @@ static bool rings_overlap(const struct pv_blkback *b, unsigned int i, const stru
 			return true;
 	}
 	return false;
+}
+
+struct connect_args {
+	struct pv_blkback *b;
+	struct pvblk_ctrl *c;
+};
+
+/* CONNECT: every queue of the copied control page, or none (b->lock held). */
+static int connect_all(void *arg)
+{
+	struct connect_args *a = arg;
+	struct pv_blkback *b = a->b;
+	struct pvblk_ctrl *c = a->c;
+	int r = 0;
+
+	if (b->nr_queues || c->nr_queues == 0 || c->nr_queues > b->max_queues)
+		return -EINVAL;
+	/* All queues or none: a bad descriptor leaves the device as it
+	 * was, so the guest may try again. */
+	for (unsigned int i = 0; i < c->nr_queues && r == 0; i++) {
+		r = connect_queue(b, &b->q[i], &c->q[i]);
+		c->q[i].evtchn = (uint32_t)b->q[i].port;
+		b->nr_queues = i + 1;
+		if (r == 0 && rings_overlap(b, i, c->q))
+			r = -EINVAL; /* two queue threads on one ring would break it */
+	}
+	if (r < 0) {
+		for (unsigned int i = 0; i < b->nr_queues; i++) {
+			queue_teardown(b, &b->q[i]);
+			c->q[i].evtchn = 0;
+		}
+		b->nr_queues = 0;
+	}
+	return r;
 }
 
 static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
@@ -174,28 +211,14 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 			.max_ring_entries = RING_ENTRIES_MAX,
 		};
 		break;
-	case PVBLK_CMD_CONNECT:
-		if (b->nr_queues || c.nr_queues == 0 || c.nr_queues > b->max_queues) {
-			r = -EINVAL;
-			break;
-		}
-		/* All queues or none: a bad descriptor leaves the device as it
-		 * was, so the guest may try again. */
-		for (unsigned int i = 0; i < c.nr_queues && r == 0; i++) {
-			r = connect_queue(b, &b->q[i], &c.q[i]);
-			c.q[i].evtchn = (uint32_t)b->q[i].port;
-			b->nr_queues = i + 1;
-			if (r == 0 && rings_overlap(b, i, c.q))
-				r = -EINVAL; /* two queue threads on one ring would break it */
-		}
-		if (r < 0) {
-			for (unsigned int i = 0; i < b->nr_queues; i++) {
-				queue_teardown(b, &b->q[i]);
-				c.q[i].evtchn = 0;
-			}
-			b->nr_queues = 0;
-		}
+	case PVBLK_CMD_CONNECT: {
+		struct connect_args a = { b, &c };
+
+		/* Threads, eventfds and rings are made on the control thread
+		 * (a sandboxed vCPU may make none). */
+		r = pv_vm_device_call(b->vm, connect_all, &a);
 		break;
+	}
 	default:
 		r = -EINVAL;
 	}

@@ -20,6 +20,7 @@
 
 #include "blkreq.h"
 #include "disk.h"
+#include "uring.h"
 #include <pv/abi/blk.h>
 
 #define RING_ENTRIES_MAX 1024u

@@ -402,7 +402,13 @@ static void *tap_reader(void *arg)
 {
 	struct pv_ne2k *d = arg;
 	uint8_t *buf = malloc(12 + 65550);
+	int r0 = pv_vm_sandbox_thread(d->vm);
 
+	if (r0 < 0) {
+		fprintf(stderr, "libpv: ne2k: cannot load the sandbox filter (%s); TAP reader stopped\n", strerror(-r0));
+		free(buf);
+		return NULL;
+	}
 	while (buf) {
 		struct pollfd p[2] = { { d->tapfd, POLLIN, 0 }, { d->stop_efd, POLLIN, 0 } };
 		ssize_t n;

@@ -365,6 +365,13 @@ void *pvnet__switch_thread(void *arg)
 	struct pv_netback *n = q->n;
 	uint64_t idle_since = now_ns();
 	struct pvnet_tx_req req;
+	int r0 = pv_vm_sandbox_thread(n->vm);
+
+	if (r0 < 0) {
+		fprintf(stderr, "libpv: pvnet queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
+			strerror(-r0));
+		return NULL;
+	}
 
 	while (!q->stop && !q->broken) {
 		int got = 0, r = 0;

@@ -14,6 +14,7 @@
 
 #include "netback_priv.h"
 #include "ring_host.h"
+#include "uring.h"
 
 #define SWITCH_FEATURES                                                                                  \
 	(PVNET_F_CSUM | PVNET_F_GUEST_CSUM | PVNET_F_HOST_TSO4 | PVNET_F_HOST_TSO6 | PVNET_F_HOST_UFO |  \
@@ -141,10 +142,18 @@ static int connect_queue(struct pv_netback *n, struct nq *q, const struct pvnet_
 			return -ENOMEM;
 	} else {
 		q->tapfd = n->tapfds[q->idx];
-		r = io_uring_queue_init(tp.req_entries + NB_RX_READS + 8, &q->uring, 0);
+		/* Restricted (seccomp cannot see io_uring operations) to what
+		 * the TAP data path submits. */
+		static const uint8_t ops[] = { IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_POLL_ADD,
+					       IORING_OP_ASYNC_CANCEL };
+
+		r = pvblk__uring_init_ops(&q->uring, tp.req_entries + NB_RX_READS + 8, ops, sizeof(ops), false);
 		if (r < 0)
 			return r;
 		q->uring_ok = true;
+		r = pvblk__uring_enable(&q->uring);
+		if (r < 0)
+			return r;
 	}
 	q->port = pv_evtchn_alloc_monitor(n->vm, &q->efd);
 	if (q->port < 0)
@@ -234,6 +243,18 @@ static int do_connect(struct pv_netback *n, struct pvnet_ctrl *c)
 	return r;
 }
 
+struct connect_args {
+	struct pv_netback *n;
+	struct pvnet_ctrl *c;
+};
+
+static int connect_call(void *arg)
+{
+	struct connect_args *a = arg;
+
+	return do_connect(a->n, a->c);
+}
+
 static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
 {
 	struct pv_netback *n = opaque;
@@ -261,9 +282,14 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 		c.config.max_ring_entries = NB_RING_MAX;
 		c.config.link_up = 1;
 		break;
-	case PVNET_CMD_CONNECT:
-		r = do_connect(n, &c);
+	case PVNET_CMD_CONNECT: {
+		struct connect_args a = { n, &c };
+
+		/* Rings, eventfds and threads are made on the control thread
+		 * (a sandboxed vCPU may make none). */
+		r = pv_vm_device_call(n->vm, connect_call, &a);
 		break;
+	}
 	default:
 		r = PV_EOPNOTSUPP;
 	}

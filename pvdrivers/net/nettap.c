@@ -258,6 +258,13 @@ void *pvnet__tap_thread(void *arg)
 	uint64_t idle_since = now_ns();
 	struct pvnet_tx_req req;
 	int answered = 0;
+	int r0 = pv_vm_sandbox_thread(n->vm);
+
+	if (r0 < 0) {
+		fprintf(stderr, "libpv: pvnet queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
+			strerror(-r0));
+		return NULL;
+	}
 
 	arm_poll(q, q->efd, TAG_DOORBELL);
 	arm_poll(q, q->stop_efd, TAG_STOP);
