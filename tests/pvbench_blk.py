@@ -29,7 +29,8 @@ import sys
 import tempfile
 
 PVBENCH = sys.argv[1]
-T = tempfile.mkdtemp(prefix="pvbench-blk-")
+# where pvbench puts its own image: a disk file system (fio needs O_DIRECT, tmpfs has none)
+T = tempfile.mkdtemp(prefix="pvbench-blk-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
 IMAGE = os.path.join(T, "disk.img")
 FAILS = 0
 FIGS = ("mb_per_s", "iops", "exits_per_request", "host_ratio")
@@ -291,8 +292,15 @@ def main():
         ok("no fio in PATH: no fio rows (%s)" % notes[0])
 
     # ---- the real fio ----
+    try:
+        os.close(os.open(IMAGE, os.O_RDONLY | os.O_DIRECT))
+        direct = True
+    except OSError:
+        direct = False
     if not shutil.which("fio"):
         print("skip: fio is not installed: no real fio rows to check")
+    elif not direct:
+        print("skip: %s has no O_DIRECT: fio --direct=1 cannot run there" % T)
     else:
         rc, out, err = run(*common, "--repeat", "2", "--json")
         fio = [r for r in rows_of(out)] if rc == 0 else []
@@ -304,7 +312,6 @@ def main():
         else:
             ok("real fio: %d fio rows beside the host's" % len(fio))
 
-    shutil.rmtree(T, ignore_errors=True)
     if FAILS:
         print("%d check(s) FAILED" % FAILS)
         return 1
@@ -313,4 +320,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    finally:
+        shutil.rmtree(T, ignore_errors=True)
+    sys.exit(status)
