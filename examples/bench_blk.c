@@ -588,8 +588,8 @@ static int blk_run(enum pv_backend b, const struct bench_opts *o)
 				em_once = true;
 				em.n = k + 1;
 				if (o->progress && k + 1 < reps)
-					fprintf(stderr, "pvbench: %s %s: one emulated request took %.1f s: run once\n",
-						bench_backend_name(b), w->name, em.run[k].seconds);
+					fprintf(stderr, "pvbench: %s %s: one emulated request took %.1f s: no more "
+						"emulated runs of it\n", bench_backend_name(b), w->name, em.run[k].seconds);
 			}
 			failed += !host.ok[k] + !pv.ok[k];
 		}
