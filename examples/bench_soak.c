@@ -360,6 +360,9 @@ static int soak_run(enum pv_backend b, const struct bench_opts *o)
 				l->last_t = t;
 			} else if (t - l->last_t > l->max_stall) {
 				l->max_stall = t - l->last_t;
+				if (l->max_stall > STALL_S && o->progress)
+					fprintf(stderr, "pvbench: soak: '%s' has completed nothing for %.1f s (at %.0f s)\n",
+						l->cmdline, l->max_stall, t - t0);
 			}
 		}
 		for (unsigned int i = 0; i < NEIGHBOURS; i++) {
@@ -384,9 +387,13 @@ static int soak_run(enum pv_backend b, const struct bench_opts *o)
 		hostile += nb[i].runs;
 		hostile_failed += nb[i].failed;
 	}
+	const char *stall_vm = "";
+
 	for (int i = 0; i < started; i++) {
-		if (longs[i].max_stall > max_stall)
+		if (longs[i].max_stall > max_stall) {
 			max_stall = longs[i].max_stall;
+			stall_vm = longs[i].cmdline;
+		}
 		if (longs[i].max_stall > STALL_S)
 			stalled++;
 	}
@@ -430,11 +437,11 @@ static int soak_run(enum pv_backend b, const struct bench_opts *o)
 			printf("soak %s: %.0f s (warm-up %.0f s), %d long-lived VMs, %llu requests, %llu neighbour VMs "
 			       "(%llu failed to start)\n  RSS (lowest) first third %.1f MiB, last third %.1f MiB, "
 			       "highest %.1f MiB%s\n  descriptors: first third at most %u, last third at least %u%s\n"
-			       "  longest stall of a long-lived VM %.3f s%s\n  %s\n",
+			       "  longest stall of a long-lived VM %.3f s ('%s')%s\n  %s\n",
 			       bench_backend_name(b), secs, warm, started, (unsigned long long)reqs,
 			       (unsigned long long)hostile, (unsigned long long)hostile_failed, rss_first / 1048576.0,
 			       rss_last / 1048576.0, rss_max / 1048576.0, grew_rss ? " (GREW)" : "", fd_first_max,
-			       fd_last_min, grew_fds ? " (GREW)" : "", max_stall, stalled ? " (STALLED)" : "",
+			       fd_last_min, grew_fds ? " (GREW)" : "", max_stall, stall_vm, stalled ? " (STALLED)" : "",
 			       failed ? "FAIL" : "PASS");
 	}
 	free(rss);
