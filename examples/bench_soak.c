@@ -20,6 +20,9 @@
  * alive at a sample adds its memory and descriptors for a moment), or a
  * long-lived VM completes no request for more than a second.
  *
+ * The disks are files in $TMPDIR (default /var/tmp), so a stall of the
+ * host's disk is a stall here too (TMPDIR=/dev/shm leaves it out).
+ *
  * Domain ids are never reused (a stale grant must not name a new VM), so
  * a process has PV_DOMID_SELF - 1 of them: the long-lived VMs keep theirs,
  * and neighbours are recycled at a bounded rate, at most 4 per second and
