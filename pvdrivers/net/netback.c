@@ -40,8 +40,7 @@ void pvnet__push(struct nq *q, struct pv_ring_prod *p)
 
 /* ---- transmit ---- */
 
-/* Answer a tx request (txlock held); pushed by the caller. */
-static void tx_respond(struct nq *q, uint64_t id, int status)
+void pvnet__tx_respond(struct nq *q, uint64_t id, int status)
 {
 	struct pvnet_tx_rsp r = { .id = id, .status = status };
 
@@ -74,7 +73,7 @@ static void tx_done(struct pvnet_frame *f)
 		if (f->hdr.gso_type != PVNET_GSO_NONE)
 			atomic_fetch_add(&q->st.tx_gso, 1);
 	}
-	tx_respond(q, s->id, ok ? PVNET_S_OK : PVNET_S_DROPPED);
+	pvnet__tx_respond(q, s->id, ok ? PVNET_S_OK : PVNET_S_DROPPED);
 	s->busy = false;
 	q->inflight--;
 	if (!q->started || !pthread_equal(pthread_self(), q->thread)) {
@@ -128,7 +127,7 @@ static void tx_handle(struct nq *q, const struct pvnet_tx_req *req)
 		s->busy = true;
 		q->inflight++;
 	} else { /* cannot happen: can_take */
-		tx_respond(q, req->id, PVNET_S_DROPPED);
+		pvnet__tx_respond(q, req->id, PVNET_S_DROPPED);
 	}
 	pthread_mutex_unlock(&q->txlock);
 	if (!s)
@@ -141,7 +140,7 @@ static void tx_handle(struct nq *q, const struct pvnet_tx_req *req)
 		pthread_mutex_lock(&q->txlock);
 		pv_grant_unmap_batch(q->n->vm, s->maps, s->nmaps);
 		s->nmaps = 0;
-		tx_respond(q, req->id, st);
+		pvnet__tx_respond(q, req->id, st);
 		s->busy = false;
 		q->inflight--;
 		pthread_mutex_unlock(&q->txlock);

@@ -102,6 +102,9 @@ struct pv_netback {
 };
 
 /* A connected queue's thread on the switch / on the TAP (arg: struct nq). */
+/* Answer a tx request on q (its producer side held), counting the failures;
+ * the caller pushes.  Both data paths use it. */
+void pvnet__tx_respond(struct nq *q, uint64_t id, int status);
 void *pvnet__switch_thread(void *arg);
 void *pvnet__tap_thread(void *arg);
 

@@ -43,21 +43,6 @@ static struct io_uring_sqe *sqe_get(struct nq *q)
 	return sqe;
 }
 
-static void tx_answer(struct nq *q, uint64_t id, int status)
-{
-	struct pvnet_tx_rsp r = { .id = id, .status = status };
-
-	if (status == PVNET_S_INVALID)
-		atomic_fetch_add(&q->st.tx_invalid, 1);
-	else if (status == PVNET_S_UNSUPP)
-		atomic_fetch_add(&q->st.tx_unsupp, 1);
-	else if (status == PVNET_S_DROPPED)
-		atomic_fetch_add(&q->st.tx_dropped, 1);
-	if (pv_ring_produce(&q->txrsp, &r, sizeof(r)) < 0)
-		q->broken = true;
-	q->tx_unpushed++;
-}
-
 static void tx_start(struct nq *q, const struct pvnet_tx_req *req)
 {
 	struct pv_netback *n = q->n;
@@ -72,7 +57,7 @@ static void tx_start(struct nq *q, const struct pvnet_tx_req *req)
 			break;
 		}
 	if (!s) {
-		tx_answer(q, req->id, PVNET_S_DROPPED);
+		pvnet__tx_respond(q, req->id, PVNET_S_DROPPED);
 		return;
 	}
 	st = pvnet__check_tx(req, atomic_load(&n->accepted), PVNET_TX_SEGS, (uint32_t)n->mtu + 18);
@@ -89,7 +74,7 @@ static void tx_start(struct nq *q, const struct pvnet_tx_req *req)
 	if (!sqe) {
 		pv_grant_unmap_batch(n->vm, s->maps, s->nmaps);
 		s->nmaps = 0;
-		tx_answer(q, req->id, st == PVNET_S_OK ? PVNET_S_DROPPED : st);
+		pvnet__tx_respond(q, req->id, st == PVNET_S_OK ? PVNET_S_DROPPED : st);
 		return;
 	}
 	s->busy = true;
@@ -121,7 +106,7 @@ static void tx_complete(struct nq *q, unsigned int i, int res)
 		if (s->f.hdr.gso_type != PVNET_GSO_NONE)
 			atomic_fetch_add(&q->st.tx_gso, 1);
 	}
-	tx_answer(q, s->id, ok ? PVNET_S_OK : PVNET_S_DROPPED); /* the TAP is down, or refused it */
+	pvnet__tx_respond(q, s->id, ok ? PVNET_S_OK : PVNET_S_DROPPED); /* the TAP is down, or refused it */
 }
 
 static void rx_answer(struct nq *q, uint64_t id, uint32_t len, int status, const struct pvnet_hdr *h)
