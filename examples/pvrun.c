@@ -14,6 +14,11 @@
  * 126 when the guest faulted; 159 when a sandboxed thread made a forbidden
  * system call.
  *
+ * With --kernel it boots Linux on the PC platform instead (<pv/linux.h>):
+ * the serial console is the terminal, the power-off status is pvrun's, and
+ * SIGINT/SIGTERM/SIGHUP stop the VM (exit 128 + N).  The PC platform's
+ * threads are not confined yet: such a VM runs without the sandbox.
+ *
  * Confinement: before anything else pvrun sets no_new_privs (no exec of a
  * set-uid program gains rights; the seccomp filters need it), sets
  * RLIMIT_CORE to 0 (a crash leaves no core file with guest memory in it),
@@ -23,16 +28,20 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <pv/ata.h>
 #include <pv/blk.h>
+#include <pv/linux.h>
 #include <pv/pv.h>
 #ifdef PV_HAVE_EMU
 #include <pv/emu.h>
@@ -50,7 +59,14 @@ static const char usage[] =
 	"             [--stats] [--stats-json FILE] [--print-domain]\n"
 	"             [--no-sandbox] GUEST.elf\n"
 	"       pvrun --domain FILE.xml [--connect URI] [--stats] [--stats-json FILE] [--print-domain]\n"
+	"       pvrun --kernel BZIMAGE [--initrd FILE] [--append STR] [--cpus N] [--mem MiB] ...\n"
 	"Run a libpv guest.  Its console goes to stdout; its exit status is pvrun's.\n"
+	"With --kernel, boot Linux on the PC platform (kvm only): the serial console\n"
+	"(ttyS0) is the terminal, and the status of the guest's power-off is pvrun's.\n"
+	"  --kernel BZIMAGE   a Linux kernel (bzImage, boot protocol 2.12 or later)\n"
+	"  --initrd FILE      its initramfs\n"
+	"  --append STR       its command line (default \"console=ttyS0 panic=-1 pci=off\":\n"
+	"                     the PC platform has no PCI, and probing for it costs exits)\n"
 	"  --backend B        kvm, emu (Unicorn) or auto (kvm if usable; default)\n"
 	"  --mem MiB          guest RAM, an even number of MiB from 4 to 65536 (default 64)\n"
 	"  --cpus N           vCPUs, 1 to 64 (default 1)\n"
@@ -103,6 +119,42 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 
 /* The VM's sandbox: libpv's seccomp filters in kill mode unless --no-sandbox. */
 static enum pv_sandbox sandbox_mode = PV_SANDBOX_KILL;
+
+/* --kernel: Linux on the PC platform. */
+static const char *lx_kernel, *lx_initrd, *lx_append = "console=ttyS0 panic=-1 pci=off";
+static bool lx_mem_given;
+
+/* SIGINT, SIGTERM and SIGHUP stop a Linux VM (pv_vm_stop may not be called
+ * from a handler: a thread waits for them), so the statistics are written. */
+static int stop_signal;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pv_vm *stop_vm; /* NULL once the VM is being destroyed */
+
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	stop_signals(&set);
+	while (sigwait(&set, &sig) == 0) {
+		pthread_mutex_lock(&stop_lock);
+		if (stop_vm) {
+			stop_signal = sig;
+			pv_vm_stop(stop_vm);
+		}
+		pthread_mutex_unlock(&stop_lock);
+	}
+	return NULL;
+}
 
 /* ---- device flags: one row per device a user can attach ---- */
 
@@ -276,8 +328,18 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 	FILE *con = NULL;
 	struct pv_vm *vm;
 	struct pv_stats st;
-	int r, status = 0;
+	int r, status = 0, sig = 0;
+	struct termios tio_saved;
+	bool tio_changed = false;
 
+	if (lx_kernel) {
+		cfg.platform = PV_PLATFORM_PC;
+		cfg.console_stdin = true;
+		cfg.sandbox = PV_SANDBOX_OFF;
+		cfg.cmdline = NULL;
+		if (!lx_mem_given)
+			cfg.ram_size = 256ull << 20;
+	}
 	if (*spec->console_file) {
 		con = fopen(spec->console_file, "a");
 		if (!con)
@@ -295,7 +357,7 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 			fclose(con);
 		return fail(EXIT_SETUP, "%s", pv_last_error());
 	}
-	r = pv_vm_load_elf(vm, spec->kernel);
+	r = lx_kernel ? pv_vm_load_linux(vm, lx_kernel, lx_initrd, lx_append) : pv_vm_load_elf(vm, spec->kernel);
 	if (r < 0) {
 		fprintf(stderr, "pvrun: cannot load %s: %s\n", spec->kernel, pv_vm_error(vm));
 		goto setup_failed;
@@ -322,7 +384,27 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 #endif
 	fputs(notes, stderr);
 	pv_set_log(NULL);
+	if (lx_kernel) {
+		sigset_t set;
+		pthread_t t;
+
+		stop_signals(&set);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		stop_vm = vm;
+		if (pthread_create(&t, NULL, signal_thread, NULL) == 0)
+			pthread_detach(t);
+		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio_saved) == 0) {
+			/* Keys go to the guest as typed; the guest echoes.  ^C still ends pvrun. */
+			struct termios tio = tio_saved;
+
+			tio.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+			tio.c_iflag &= ~(tcflag_t)ICRNL;
+			tio_changed = tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0;
+		}
+	}
 	r = pv_vm_run(vm, &status);
+	if (tio_changed)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tio_saved);
 	fflush(stdout);
 	if (r < 0)
 		fprintf(stderr, "pvrun: %s\n", pv_vm_error(vm));
@@ -334,12 +416,18 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 		if (r == 0)
 			r = -EIO, status = EXIT_SETUP;
 	}
+	pthread_mutex_lock(&stop_lock);
+	stop_vm = NULL;
+	sig = stop_signal;
+	pthread_mutex_unlock(&stop_lock);
 	pv_vm_destroy(vm);
 	detach_nics(spec);
 	if (con)
 		fclose(con);
 	if (r == -EFAULT)
 		return EXIT_FAULT;
+	if (r == -EINTR && sig)
+		return 128 + sig;
 	if (r < 0)
 		return EXIT_SETUP;
 	return status;
@@ -375,6 +463,8 @@ int main(int argc, char **argv)
 		{ "print-domain", no_argument, 0, 'p' },  { "help", no_argument, 0, 'h' },
 		{ "net", required_argument, 0, 'n' },
 		{ "no-sandbox", no_argument, 0, 'S' },
+		{ "kernel", required_argument, 0, 'k' },  { "initrd", required_argument, 0, 'i' },
+		{ "append", required_argument, 0, 'a' },
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + NR_DEV_FLAGS + 1];
 	static struct pvrun_spec spec = { .ram_size = 64ull << 20, .vcpus = 1, .backend = PV_BACKEND_AUTO };
@@ -430,6 +520,7 @@ int main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--mem %s: give an even number of MiB from 4 to 65536", optarg);
 			spec.ram_size = n << 20;
 			vm_opt = "mem";
+			lx_mem_given = true;
 			break;
 		case 'c':
 			if (!parse_num(optarg, PV_MAX_VCPUS, &n) || n == 0)
@@ -475,6 +566,16 @@ int main(int argc, char **argv)
 		case 'S':
 			sandbox_mode = PV_SANDBOX_OFF;
 			break;
+		case 'k':
+			lx_kernel = optarg;
+			break;
+		case 'i':
+			lx_initrd = optarg;
+			break;
+		case 'a':
+			lx_append = optarg;
+			vm_opt = "append";
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -507,10 +608,14 @@ int main(int argc, char **argv)
 	} else {
 		if (uri)
 			return fail(EXIT_USAGE, "--connect %s: only with --domain (it resolves the XML's volumes)", uri);
-		if (optind != argc - 1)
+		if (lx_kernel && optind != argc)
+			return fail(EXIT_USAGE, "%s", "--kernel boots Linux: give no guest ELF as well (see --help)");
+		if (!lx_kernel && (lx_initrd || strcmp(lx_append, "console=ttyS0 panic=-1 pci=off")))
+			return fail(EXIT_USAGE, "%s", "--initrd and --append go with --kernel (see --help)");
+		if (!lx_kernel && optind != argc - 1)
 			return fail(EXIT_USAGE, "%s", optind >= argc ? "no guest ELF given (see --help)"
 								     : "give exactly one guest ELF (see --help)");
-		snprintf(spec.kernel, sizeof(spec.kernel), "%s", argv[optind]);
+		snprintf(spec.kernel, sizeof(spec.kernel), "%s", lx_kernel ? lx_kernel : argv[optind]);
 		default_name(&spec);
 	}
 	if (print) {

@@ -14,8 +14,9 @@ uint64_t pv_hc_version(struct pv_vcpu *v, const uint64_t a[4])
 
 uint64_t pv_hc_features(struct pv_vcpu *v, const uint64_t a[4])
 {
-	(void)v;
-	return a[0] == 0 ? PV_FEATURES0 : 0;
+	if (a[0] != 0)
+		return 0;
+	return PV_FEATURES0 | (v->vm->platform == PV_PLATFORM_PC ? PV_F_EVTCHN_IRQ : 0);
 }
 
 uint64_t pv_hc_exit(struct pv_vcpu *v, const uint64_t a[4])

@@ -23,6 +23,9 @@ static const struct {
 	[PV_HC_EVTCHN_BIND] = { pv_hc_evtchn_bind, 2 },
 	[PV_HC_EVTCHN_SEND] = { pv_hc_evtchn_send, 1 },
 	[PV_HC_EVTCHN_CLOSE] = { pv_hc_evtchn_close, 1 },
+	[PV_HC_EVTCHN_BIND_IRQ] = { pv_hc_evtchn_bind_irq, 2 },
+	[PV_HC_EVTCHN_MASK] = { pv_hc_evtchn_mask, 2 },
+	[PV_HC_DETACH] = { pv_hc_detach, 0 },
 };
 
 unsigned int pv__hypercall_nargs(uint64_t nr)

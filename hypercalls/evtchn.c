@@ -117,6 +117,20 @@ uint64_t pv_hc_evtchn_send(struct pv_vcpu *v, const uint64_t a[4])
 	}
 }
 
+uint64_t pv_hc_evtchn_bind_irq(struct pv_vcpu *v, const uint64_t a[4])
+{
+	if (a[0] >= PV_EVTCHN_MAX || a[1] > PV_EVTCHN_GSI_MAX)
+		return PV_EINVAL;
+	return (uint64_t)pv__evtchn_bind_irq(v->vm, (unsigned int)a[0], (unsigned int)a[1]);
+}
+
+uint64_t pv_hc_evtchn_mask(struct pv_vcpu *v, const uint64_t a[4])
+{
+	if (a[0] >= PV_EVTCHN_MAX || a[1] > 1)
+		return PV_EINVAL;
+	return (uint64_t)pv__evtchn_mask(v->vm, (unsigned int)a[0], a[1] != 0);
+}
+
 uint64_t pv_hc_evtchn_close(struct pv_vcpu *v, const uint64_t a[4])
 {
 	struct pv_vm *vm = v->vm;
@@ -133,6 +147,7 @@ uint64_t pv_hc_evtchn_close(struct pv_vcpu *v, const uint64_t a[4])
 		return e->state == PV_EVT_FREE ? PV_EINVAL : PV_EPERM;
 	}
 	/* The peer's end stays INTERDOMAIN; its sends then find a free port. */
+	__atomic_store_n(&e->gsi, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->state, PV_EVT_FREE, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->ev.lock);
 	return 0;

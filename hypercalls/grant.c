@@ -39,6 +39,28 @@ uint64_t pv_hc_grant_setup(struct pv_vcpu *v, const uint64_t a[4])
 	return r;
 }
 
+uint64_t pv_hc_detach(struct pv_vcpu *v, const uint64_t a[4])
+{
+	struct pv_vm *vm = v->vm;
+	long r = 0;
+
+	(void)a;
+	pthread_mutex_lock(&vm->gt.lock);
+	for (uint32_t i = 0; i < vm->gt.nr; i++)
+		if (vm->gt.pins[i])
+			r = PV_EBUSY; /* a backend still uses a grant */
+	if (r == 0) {
+		free(vm->gt.pins);
+		vm->gt.pins = NULL;
+		vm->gt.table = 0;
+		vm->gt.nr = 0;
+	}
+	pthread_mutex_unlock(&vm->gt.lock);
+	if (r == 0)
+		pv__evtchn_detach(vm);
+	return (uint64_t)r;
+}
+
 uint64_t pv_hc_grant_end(struct pv_vcpu *v, const uint64_t a[4])
 {
 	struct pv_vm *vm = v->vm;

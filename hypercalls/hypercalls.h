@@ -41,5 +41,8 @@ uint64_t pv_hc_evtchn_alloc(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_evtchn_bind(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_evtchn_send(struct pv_vcpu *v, const uint64_t a[4]);
 uint64_t pv_hc_evtchn_close(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_bind_irq(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_evtchn_mask(struct pv_vcpu *v, const uint64_t a[4]);
+uint64_t pv_hc_detach(struct pv_vcpu *v, const uint64_t a[4]);
 
 #endif

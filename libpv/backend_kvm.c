@@ -114,7 +114,7 @@ static int kvm_vm_init(struct pv_vm *vm)
 		pv__set_error(vm, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 		return r;
 	}
-	return 0;
+	return vm->platform == PV_PLATFORM_PC ? pv__kvm_pc_vm_init(vm, be->fd) : 0;
 }
 
 static void kvm_vm_fini(struct pv_vm *vm)
@@ -226,6 +226,13 @@ static int kvm_vcpu_init(struct pv_vcpu *v)
 		r = -errno;
 		pv__set_error(v->vm, "mmap of kvm_run: %s", strerror(errno));
 		return r;
+	}
+	if (v->vm->platform == PV_PLATFORM_PC) {
+		r = pv__kvm_pc_vcpu_init(v, kvm_fd, be->fd);
+		if (r < 0)
+			return r;
+		stats_init(be);
+		return 0;
 	}
 	r = set_cpuid(be->fd);
 	if (r < 0) {
@@ -343,7 +350,7 @@ static void kvm_vcpu_run(struct pv_vcpu *v)
 	struct kvm_vcpu_be *be = v->be;
 	struct kvm_run *run = be->run;
 	struct kvm_regs tmp;
-	int r = set_boot_regs(v);
+	int r = v->vm->platform == PV_PLATFORM_PC ? pv__kvm_pc_boot_regs(v, be->fd) : set_boot_regs(v);
 
 	if (r < 0) {
 		pv__vm_end(v->vm, -EIO, 0, "vCPU %u: cannot set registers: %s", v->id, strerror(-r));
@@ -375,6 +382,10 @@ static void kvm_vcpu_run(struct pv_vcpu *v)
 			pv__hlt(v, exit_regs(be, &tmp)->rip);
 			break;
 		case KVM_EXIT_SHUTDOWN:
+			if (v->vm->platform == PV_PLATFORM_PC) {
+				pv__pc_reset(v->vm, "triple fault");
+				break;
+			}
 			pv__fault(v, "triple fault (rip 0x%llx)", (unsigned long long)exit_regs(be, &tmp)->rip);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
@@ -443,8 +454,24 @@ static uint32_t kvm_tsc_khz(struct pv_vm *vm)
 	return khz > 0 ? (uint32_t)khz : 0;
 }
 
+static int kvm_irq_line(struct pv_vm *vm, unsigned int gsi, int level)
+{
+	struct kvm_vm_be *be = vm->be;
+
+	return pv__kvm_pc_irq_line(be->fd, gsi, level);
+}
+
+static int kvm_irqfd_add(struct pv_vm *vm, unsigned int gsi, int efd)
+{
+	struct kvm_vm_be *be = vm->be;
+	struct kvm_irqfd f = { .fd = (uint32_t)efd, .gsi = gsi };
+
+	return ioctl(be->fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+}
+
 const struct pv_backend_ops pv__kvm_ops = {
 	.name = "kvm",
+	.flags = PV_BACKEND_PC,
 	.probe = kvm_probe,
 	.vm_init = kvm_vm_init,
 	.vm_fini = kvm_vm_fini,
@@ -456,4 +483,6 @@ const struct pv_backend_ops pv__kvm_ops = {
 	.doorbell_add = kvm_doorbell_add,
 	.doorbell_del = kvm_doorbell_del,
 	.tsc_khz = kvm_tsc_khz,
+	.irq_line = kvm_irq_line,
+	.irqfd_add = kvm_irqfd_add,
 };

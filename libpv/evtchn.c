@@ -17,6 +17,8 @@ void pv__events_init(struct pv_vm *vm)
 	pthread_mutex_init(&vm->ev.lock, NULL);
 	for (unsigned int i = 0; i < PV_EVTCHN_MAX; i++)
 		vm->ev.ports[i].efd = -1;
+	for (unsigned int i = 0; i < sizeof(vm->ev.irqfd) / sizeof(vm->ev.irqfd[0]); i++)
+		vm->ev.irqfd[i] = -1;
 }
 
 void pv__events_fini(struct pv_vm *vm)
@@ -24,6 +26,9 @@ void pv__events_fini(struct pv_vm *vm)
 	for (unsigned int i = 0; i < vm->ev.hi; i++)
 		if (vm->ev.ports[i].efd >= 0)
 			close(vm->ev.ports[i].efd);
+	for (unsigned int i = 0; i < sizeof(vm->ev.irqfd) / sizeof(vm->ev.irqfd[0]); i++)
+		if (vm->ev.irqfd[i] >= 0)
+			close(vm->ev.irqfd[i]); /* KVM drops the irqfd with it */
 	pthread_mutex_destroy(&vm->ev.lock);
 }
 
@@ -64,10 +69,77 @@ int pv__evtchn_raise(struct pv_vm *vm, unsigned int port)
 	if (!b)
 		return -ENXIO;
 	if (*b == 0) {
+		struct pv_evtchn *e = &vm->ev.ports[port];
+		uint8_t gsi;
+
 		*b = 1;
 		pv__vm_wake(vm); /* takes vm->lock: orders the store before the sleeper's scan */
+		gsi = __atomic_load_n(&e->gsi, __ATOMIC_ACQUIRE);
+		if (gsi && !__atomic_load_n(&e->masked, __ATOMIC_ACQUIRE))
+			pv__evtchn_signal(vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN]);
 	}
 	return 0;
+}
+
+long pv__evtchn_bind_irq(struct pv_vm *vm, unsigned int port, unsigned int gsi)
+{
+	struct pv_evtchn *e;
+	long r = 0;
+
+	if (!vm->ops->irqfd_add || vm->platform != PV_PLATFORM_PC)
+		return PV_EOPNOTSUPP;
+	if (port == 0 || port >= PV_EVTCHN_MAX || (gsi && (gsi < PV_EVTCHN_GSI_MIN || gsi > PV_EVTCHN_GSI_MAX)))
+		return PV_EINVAL;
+	pthread_mutex_lock(&vm->ev.lock);
+	e = &vm->ev.ports[port];
+	if (e->state == PV_EVT_FREE) {
+		r = PV_EINVAL;
+	} else if (gsi && vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN] < 0) {
+		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+		if (fd < 0 || vm->ops->irqfd_add(vm, gsi, fd) < 0) {
+			if (fd >= 0)
+				close(fd);
+			r = PV_EIO;
+		} else {
+			vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN] = fd;
+		}
+	}
+	if (r == 0) {
+		__atomic_store_n(&e->masked, false, __ATOMIC_RELEASE);
+		__atomic_store_n(&e->gsi, (uint8_t)gsi, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->ev.lock);
+	return r;
+}
+
+long pv__evtchn_mask(struct pv_vm *vm, unsigned int port, bool masked)
+{
+	volatile uint8_t *b;
+	struct pv_evtchn *e;
+	uint8_t gsi;
+
+	if (port == 0 || port >= PV_EVTCHN_MAX)
+		return PV_EINVAL;
+	e = &vm->ev.ports[port];
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == PV_EVT_FREE)
+		return PV_EINVAL;
+	__atomic_store_n(&e->masked, masked, __ATOMIC_SEQ_CST);
+	/* Unmasked with the byte set: that event's interrupt was held back. */
+	b = pending_byte(vm, port);
+	gsi = __atomic_load_n(&e->gsi, __ATOMIC_ACQUIRE);
+	if (!masked && gsi && b && *b)
+		pv__evtchn_signal(vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN]);
+	return 0;
+}
+
+void pv__evtchn_detach(struct pv_vm *vm)
+{
+	pthread_mutex_lock(&vm->ev.lock);
+	__atomic_store_n(&vm->ev.page, 0, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < vm->ev.hi; i++)
+		__atomic_store_n(&vm->ev.ports[i].gsi, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->ev.lock);
 }
 
 /* Find a free port (caller holds ev.lock). */
@@ -75,6 +147,8 @@ long pv__evtchn_alloc_port(struct pv_vm *vm)
 {
 	for (unsigned int i = 1; i < PV_EVTCHN_MAX; i++) { /* port 0 stays invalid */
 		if (vm->ev.ports[i].state == PV_EVT_FREE) {
+			__atomic_store_n(&vm->ev.ports[i].gsi, 0, __ATOMIC_RELEASE); /* a new port has no interrupt */
+			vm->ev.ports[i].masked = false;
 			if (i >= vm->ev.hi)
 				__atomic_store_n(&vm->ev.hi, i + 1, __ATOMIC_RELEASE);
 			return i;

@@ -41,6 +41,24 @@
 #define PV_CR4           0x620ull      /* OSXMMEXCPT OSFXSR PAE */
 #define PV_EFER          0x500ull      /* LMA LME */
 
+/* ---- PC platform layout (PV_PLATFORM_PC, <pv/linux.h>) ---- */
+#define PV_LX_GDT_ADDR    0x500ull   /* null, null, 0x10 code, 0x18 data, 0x20 TSS */
+#define PV_LX_SEL_CODE    0x10
+#define PV_LX_SEL_DATA    0x18
+#define PV_LX_SEL_TSS     0x20
+#define PV_LX_GDT_LIMIT   (6 * 8 - 1)
+#define PV_LX_ZERO_PAGE   0x7000ull  /* struct boot_params */
+#define PV_LX_PT_ADDR     0x9000ull  /* PML4, PDPT, 4 PDs: the first 4 GiB, 2 MiB pages */
+#define PV_LX_CMDLINE     0x20000ull
+#define PV_LX_CMDLINE_MAX 0x10000ull
+#define PV_LX_ACPI_ADDR   0xe0000ull /* RSDP, then the other tables, to 0x100000 */
+#define PV_LX_LOW_RAM_END 0x9fc00ull
+#define PV_LX_CR0         0x80050033ull /* PG AM WP NE ET MP PE */
+#define PV_LX_CR4         0x20ull       /* PAE */
+#define PV_PC_COM1        0x3f8
+#define PV_PC_COM1_IRQ    4
+#define PV_PC_ACPI_PORT   0x600      /* sleep control, sleep status, reset */
+
 /* vCPU registers at entry (the rest is fixed by the layout above). */
 struct pv_boot_regs {
 	uint64_t rip, rsp, rdi, rsi;
@@ -89,6 +107,8 @@ struct pv_evtchn {
 	uint16_t remote_domid;    /* UNBOUND: who may bind; INTERDOMAIN: the peer */
 	uint32_t remote_port;     /* INTERDOMAIN */
 	int efd;                  /* MONITOR: signalled by doorbells and sends */
+	uint8_t gsi;              /* raised when pending goes 0 -> 1 (0: none) */
+	bool masked;
 	atomic_uint_fast64_t sends; /* MONITOR: hypercall sends not yet acknowledged */
 };
 
@@ -96,6 +116,7 @@ struct pv_events {
 	pthread_mutex_t lock;     /* guards ports[] and page */
 	uint64_t page;            /* gpa of struct pv_event_page, 0 = none */
 	unsigned int hi;          /* ports[0..hi) may be in use */
+	int irqfd[PV_EVTCHN_GSI_MAX - PV_EVTCHN_GSI_MIN + 1]; /* per GSI, -1 until bound */
 	struct pv_evtchn ports[PV_EVTCHN_MAX];
 };
 
@@ -140,13 +161,17 @@ struct pv_vm {
 	bool loaded;
 	enum pv_sandbox sandbox;                /* in effect (PV_SANDBOX overrides the config) */
 	struct pv_control *control;             /* the control thread while a sandboxed run lasts */
+	enum pv_platform platform;
+	bool console_stdin;
+	struct pv_pc *pc;        /* PV_PLATFORM_PC devices (pc.c) */
+	atomic_int pc_status;    /* PV_PC_STATUS_PORT */
 
 	pthread_mutex_t lock;    /* guards the fields below */
 	pthread_cond_t cond;
 	enum pv_vm_state state;
 	int result;              /* pv_vm_run's return value */
 	int status;              /* guest exit status */
-	char err[256];
+	char err[512];
 	unsigned int waiting;    /* vCPUs blocked with no timeout */
 	unsigned int running;    /* vCPUs started and not finished */
 	uint64_t events;         /* wake-up sequence, bumped by pv__vm_wake */
@@ -182,7 +207,15 @@ struct pv_backend_ops {
 	void (*doorbell_del)(struct pv_vm *vm, unsigned int port, int efd);
 	/* The guest's TSC frequency in kHz, 0 if unknown (may be NULL). */
 	uint32_t (*tsc_khz)(struct pv_vm *vm);
+	/* Set the level of interrupt line gsi of the in-kernel irqchip (PC
+	 * platform; NULL where the backend has none). */
+	int (*irq_line)(struct pv_vm *vm, unsigned int gsi, int level);
+	/* Make writes to efd raise gsi (edge) in the kernel (NULL: none). */
+	int (*irqfd_add)(struct pv_vm *vm, unsigned int gsi, int efd);
 };
+
+/* The backend can run a PV_PLATFORM_PC VM (in-kernel irqchip, real-mode APs). */
+#define PV_BACKEND_PC 2u
 
 /* The guest's fences and locked instructions do not order or lock against
  * host threads (pv_vm_guest_fences() answers false). */
@@ -246,6 +279,22 @@ int pv__boot_setup(struct pv_vm *vm, uint64_t entry, uint64_t image_end);
 /* Write the identity-map page tables for RAM and every MMIO region. */
 int pv__build_page_tables(struct pv_vm *vm);
 
+/* ---- the PC platform (pc.c, pc_acpi.c, linux_boot.c) ---- */
+/* Create the platform devices and ACPI tables of a PC VM (vCPUs exist). */
+int pv__pc_init(struct pv_vm *vm);
+/* Write the ACPI tables at PV_LX_ACPI_ADDR; returns the RSDP address. */
+uint64_t pv__pc_acpi_build(struct pv_vm *vm);
+/* A KVM exit that resets the machine (triple fault): end the run. */
+void pv__pc_reset(struct pv_vm *vm, const char *why);
+/* KVM's side of it (backend_kvm_pc.c): irqchip and PIT before any vCPU;
+ * CPUID, MSRs and LAPIC of a vCPU; entry registers (vCPU 0 only). */
+int pv__kvm_pc_vm_init(struct pv_vm *vm, int vmfd);
+int pv__kvm_pc_vcpu_init(struct pv_vcpu *v, int kvm_fd, int fd);
+int pv__kvm_pc_boot_regs(struct pv_vcpu *v, int fd);
+int pv__kvm_pc_irq_line(int vmfd, unsigned int gsi, int level);
+/* Guest output: the VM's console sink, else stdout (gives way to a stop). */
+void pv__console_out(struct pv_vm *vm, const char *buf, size_t len);
+
 /* ---- domains: every live VM, by domid ---- */
 void pv__domains_rdlock(void);
 void pv__domains_unlock(void);
@@ -265,6 +314,11 @@ long pv__evtchn_alloc_port(struct pv_vm *vm);
 /* Make port pending in vm's event page and wake it: 0, or -ENXIO when the
  * guest has no event page. */
 int pv__evtchn_raise(struct pv_vm *vm, unsigned int port);
+/* Bind port to gsi (0: unbind) / mask it (caller holds no lock): 0 or PV_E*. */
+long pv__evtchn_bind_irq(struct pv_vm *vm, unsigned int port, unsigned int gsi);
+long pv__evtchn_mask(struct pv_vm *vm, unsigned int port, bool masked);
+/* Forget the event page and every interrupt binding. */
+void pv__evtchn_detach(struct pv_vm *vm);
 /* Signal a monitor port's eventfd. */
 void pv__evtchn_signal(int fd);
 void pv__grants_init(struct pv_vm *vm);

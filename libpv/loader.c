@@ -39,6 +39,8 @@ int pv_vm_load_elf_mem(struct pv_vm *vm, const void *image, size_t size)
 		return -EINVAL;
 	if (vm->state != PV_VM_NEW)
 		return elf_error(vm, -EBUSY, "the VM has already run");
+	if (vm->platform == PV_PLATFORM_PC)
+		return elf_error(vm, -EOPNOTSUPP, "a PC-platform VM boots Linux (pv_vm_load_linux), not a libpv ELF");
 	if (size < sizeof(eh))
 		return elf_error(vm, size < SELFMAG || memcmp(img, ELFMAG, SELFMAG) ? -ENOEXEC : -EBADMSG,
 				 size < SELFMAG || memcmp(img, ELFMAG, SELFMAG) ? "not an ELF file"

@@ -122,6 +122,8 @@ static const char *const hc_names[PV_HC_NR] = {
 	[PV_HC_GRANT_END] = "grant_end", [PV_HC_GRANT_COPY] = "grant_copy", [PV_HC_EVTCHN_SETUP] = "evtchn_setup",
 	[PV_HC_EVTCHN_ALLOC] = "evtchn_alloc", [PV_HC_EVTCHN_BIND] = "evtchn_bind",
 	[PV_HC_EVTCHN_SEND] = "evtchn_send", [PV_HC_EVTCHN_CLOSE] = "evtchn_close",
+	[PV_HC_EVTCHN_BIND_IRQ] = "evtchn_bind_irq", [PV_HC_EVTCHN_MASK] = "evtchn_mask",
+	[PV_HC_DETACH] = "detach",
 };
 
 const char *pv_hypercall_name(unsigned int nr)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pv/linux.h"
 
 static atomic_uint next_domid = 1;
 
@@ -206,6 +207,11 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 	if (cfg->ram_size < PV_RAM_MIN || cfg->ram_size > PV_RAM_MAX || cfg->ram_size % (2u << 20))
 		return create_error(-EINVAL, "RAM size %llu bytes: must be a multiple of 2 MiB from %llu MiB to %llu GiB",
 				    (unsigned long long)cfg->ram_size, PV_RAM_MIN >> 20, PV_RAM_MAX >> 30);
+	if (cfg->platform != PV_PLATFORM_LIBPV && cfg->platform != PV_PLATFORM_PC)
+		return create_error(-EINVAL, "unknown platform %d", (int)cfg->platform);
+	if (cfg->platform == PV_PLATFORM_PC && cfg->ram_size > PV_PC_RAM_MAX)
+		return create_error(-EINVAL, "RAM size %llu MiB: the PC platform takes at most %llu MiB (below the IOAPIC)",
+				    (unsigned long long)(cfg->ram_size >> 20), PV_PC_RAM_MAX >> 20);
 	if (cfg->ram_size > (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE))
 		return create_error(-E2BIG, "RAM size %llu MiB exceeds the host's memory",
 				    (unsigned long long)(cfg->ram_size >> 20));
@@ -226,11 +232,25 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 		free(vm);
 		return -ENODEV;
 	}
+	if (cfg->platform == PV_PLATFORM_PC && !(vm->ops->flags & PV_BACKEND_PC)) {
+		r = create_error(-EOPNOTSUPP, "backend %s cannot run the PC platform (it injects no interrupts): use kvm",
+				 vm->ops->name);
+		free(vm);
+		return r;
+	}
+	vm->platform = cfg->platform;
+	vm->console_stdin = cfg->console_stdin;
 	vm->ram_size = cfg->ram_size;
 	vm->map_end = cfg->ram_size;
 	vm->guest_min = PV_GUEST_LOAD_MIN;
 	vm->nr_vcpus = vcpus;
 	vm->sandbox = pv__sandbox_mode(cfg->sandbox, &r);
+	if (cfg->platform == PV_PLATFORM_PC && vm->sandbox != PV_SANDBOX_OFF) {
+		/* Its UART input thread, panic timer and interrupt ioctls have no
+		 * allowlist yet. */
+		pv__note("the PC platform (Linux guests) is not confined yet: this VM runs without the sandbox");
+		vm->sandbox = PV_SANDBOX_OFF;
+	}
 	vm->console = cfg->console;
 	vm->console_opaque = cfg->console_opaque;
 	if (cfg->cmdline)
@@ -273,6 +293,13 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 		r = vm->ops->vcpu_init(v);
 		if (r < 0) {
 			create_error(r, "%s: cannot create vCPU %u: %s", vm->ops->name, i, vm->err);
+			goto fail;
+		}
+	}
+	if (vm->platform == PV_PLATFORM_PC) {
+		r = pv__pc_init(vm);
+		if (r < 0) {
+			create_error(r, "cannot create the PC platform devices: %s", strerror(-r));
 			goto fail;
 		}
 	}
@@ -473,6 +500,13 @@ void pv__mmio(struct pv_vcpu *v, uint64_t gpa, void *data, unsigned int size, bo
 	unsigned int idx;
 	struct pv_dev *d = find_dev(v->vm, true, gpa, size, &idx);
 
+	if (!d && v->vm->platform == PV_PLATFORM_PC) {
+		/* A PC has holes: reads of nothing give ~0, writes vanish. */
+		pv__count(v, PV_EXIT_MMIO);
+		if (!write)
+			memset(data, 0xff, size);
+		return;
+	}
 	if (!d) {
 		pv__fault(v, "access outside guest RAM: %s of %u bytes at 0x%llx (rip 0x%llx)", write ? "write" : "read",
 			  size, (unsigned long long)gpa, (unsigned long long)rip);
@@ -712,7 +746,7 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 		pv__set_error(vm, "a VM runs once");
 		return -EBUSY;
 	}
-	r = pv__build_page_tables(vm);
+	r = vm->platform == PV_PLATFORM_PC ? 0 : pv__build_page_tables(vm);
 	if (r < 0) {
 		pthread_mutex_unlock(&vm->lock);
 		return r;
@@ -734,6 +768,10 @@ int pv_vm_run(struct pv_vm *vm, int *status)
 	}
 	vm->vcpus[0].up = true;
 	vm->running = 1;
+	for (i = 1; vm->platform == PV_PLATFORM_PC && i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].up = true; /* in KVM_RUN, waiting for the guest's SIPI */
+		vm->running++;
+	}
 	pthread_mutex_unlock(&vm->lock);
 
 	for (i = 0; i < vm->nr_vcpus; i++) {

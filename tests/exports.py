@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-HOST_HEADERS = ["pv.h", "device.h", "blk.h", "ata.h", "net.h", "ne2k.h"]
+HOST_HEADERS = ["pv.h", "device.h", "blk.h", "ata.h", "net.h", "ne2k.h", "linux.h"]
 
 
 def declared(path):

@@ -69,6 +69,11 @@ BACKEND_TEST(hostile, hypercall_arguments_on)
 	cr_assert_eq(value(r.out, "vcpu_up_self"), PV_EINVAL);
 	cr_assert_eq(value(r.out, "vcpu_up_missing"), PV_EINVAL);
 	cr_assert_eq(value(r.out, "vcpu_up_huge"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "evtchn_bind_irq_libpv"), PV_EOPNOTSUPP, "interrupts are for the PC platform");
+	cr_assert_eq(value(r.out, "evtchn_mask_free"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "evtchn_mask_bad_flag"), PV_EINVAL);
+	cr_assert_eq(value(r.out, "detach"), 0);
+	cr_assert_eq(value(r.out, "grant_end_after_detach"), PV_EINVAL, "the table is forgotten");
 	cr_assert_eq(value(r.out, "time_monotonic"), 1);
 	cr_assert_eq(value(r.out, "yield"), 0);
 	cr_assert(strstr(r.out, "still alive\n") != NULL);

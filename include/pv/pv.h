@@ -62,6 +62,12 @@ enum pv_sandbox {
 	PV_SANDBOX_LOG,
 };
 
+/* The machine a VM is. */
+enum pv_platform {
+	PV_PLATFORM_LIBPV = 0, /* libpv's own guests: the boot state of <pv/abi/core.h> */
+	PV_PLATFORM_PC,        /* a PC for unmodified Linux, KVM only (<pv/linux.h>) */
+};
+
 struct pv_vm_config {
 	uint64_t ram_size;          /* bytes; a multiple of 2 MiB in [PV_RAM_MIN, PV_RAM_MAX] */
 	unsigned int vcpus;         /* 1..PV_MAX_VCPUS; 0 means 1 */
@@ -71,6 +77,8 @@ struct pv_vm_config {
 	void (*console)(void *opaque, const char *buf, size_t len);
 	void *console_opaque;
 	enum pv_sandbox sandbox;    /* PV_SANDBOX_OFF unless asked (see above) */
+	enum pv_platform platform;
+	bool console_stdin;         /* PV_PLATFORM_PC: the UART reads guest input from stdin */
 };
 
 /*
@@ -78,7 +86,8 @@ struct pv_vm_config {
  * size or vCPU count, -E2BIG/-ENOMEM when the RAM cannot be had, -ENODEV when
  * the requested backend is unusable, -ENOSPC after PV_DOMID_SELF - 1 VMs in
  * one process (domain ids are not reused), -EINVAL for a PV_SANDBOX value
- * other than off, kill or log (pv_last_error() says why).
+ * other than off, kill or log, -EOPNOTSUPP for PV_PLATFORM_PC on a backend
+ * that cannot run it (pv_last_error() says why).
  */
 int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out);
 

@@ -57,6 +57,11 @@ int pv_main(const struct pv_boot_info *bi)
 	SHOW("vcpu_up_self", pv_hypercall4(PV_HC_VCPU_UP, 0, 0x100000, 0x200000, 0));
 	SHOW("vcpu_up_missing", pv_hypercall4(PV_HC_VCPU_UP, 5, 0x100000, 0x200000, 0));
 	SHOW("vcpu_up_huge", pv_hypercall4(PV_HC_VCPU_UP, 1ul << 40, 0x100000, 0x200000, 0));
+	SHOW("evtchn_bind_irq_libpv", pv_hypercall2(PV_HC_EVTCHN_BIND_IRQ, 1, PV_EVTCHN_GSI_MIN));
+	SHOW("evtchn_mask_free", pv_hypercall2(PV_HC_EVTCHN_MASK, 3, 1));
+	SHOW("evtchn_mask_bad_flag", pv_hypercall2(PV_HC_EVTCHN_MASK, 3, 7));
+	SHOW("detach", pv_hypercall0(PV_HC_DETACH));
+	SHOW("grant_end_after_detach", pv_hypercall1(PV_HC_GRANT_END, 3));
 	SHOW("time_monotonic", pv_time_ns() <= pv_time_ns());
 	SHOW("yield", pv_yield());
 	pv_printf("still alive\n");

@@ -3,7 +3,7 @@
 # inside an L1 Linux guest under QEMU TCG, which emulates AMD SVM with nested
 # paging (see DESIGN.md section 7).
 #
-#   realkvm.sh [--cache DIR] [--timeout SECS] [--mem SIZE] -- CMD [ARGS...]
+#   realkvm.sh [--cache DIR] [--timeout SECS] [--mem SIZE] [--smp N] -- CMD [ARGS...]
 #
 # L1 sees the host root file system read-only over 9p, with a tmpfs overlay on
 # top so that everything is writable (writes are thrown away). CMD runs chrooted
@@ -17,6 +17,8 @@
 # The stock kernel is fetched with apt-get download + dpkg -x (never installed)
 # and cached, with the L1 initramfs, in the cache directory
 # (default: $MESON_BUILD_ROOT/realkvm-cache, else ./realkvm-cache).
+# --smp N gives L1 N vCPUs (default 1), so that an N-vCPU guest of CMD runs on
+# N L1 vCPUs: say N beside every figure measured in the bed.
 # Debugging: REALKVM_VERBOSE=1 prints the L1 console log on success too;
 # REALKVM_KERNEL_ARGS adds L1 kernel arguments (e.g. "loglevel=7").
 set -euo pipefail
@@ -25,12 +27,14 @@ cache=${MESON_BUILD_ROOT:-.}/realkvm-cache
 timeout=300
 mem=8G  # L1 RAM: a test may size guests by the host's RAM (e.g. 6 GiB for high memory);
         # 8G costs ~1.5 s more boot than 2G, for the kernel's page structures.
-usage() { echo "usage: $0 [--cache DIR] [--timeout SECS] [--mem SIZE] -- CMD [ARGS...]" >&2; exit 99; }
+smp=1
+usage() { echo "usage: $0 [--cache DIR] [--timeout SECS] [--mem SIZE] [--smp N] -- CMD [ARGS...]" >&2; exit 99; }
 while (($#)); do
     case $1 in
     --cache) cache=${2:?}; shift 2 ;;
     --timeout) timeout=${2:?}; shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
+    --smp) smp=${2:?}; shift 2 ;;
     --) shift; break ;;
     *) usage ;;
     esac
@@ -197,7 +201,7 @@ cat "$tmp/out.out" & outcat=$!
 cat "$tmp/err.out" >&2 & errcat=$!
 
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "$mem" -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+    -accel tcg -cpu max -m "$mem" -smp "$smp" -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$kernel" -initrd "$cpio" \
     -append "console=ttyS0 quiet panic=-1 ${REALKVM_KERNEL_ARGS:-} realkvm_spec=$tmp" \
     -serial "file:$tmp/console.log" \

@@ -76,6 +76,18 @@
 
 #define PV_ABI_VERSION 1u
 
+/*
+ * CPUID.  A guest on the PC platform (an unmodified kernel, <pv/linux.h>)
+ * finds libpv among the hypervisor leaves, which Linux scans from
+ * 0x40000000 in steps of 0x100 (KVM's own stay at 0x40000000):
+ *   PV_CPUID_BASE      EAX = highest libpv leaf, EBX ECX EDX = "libpvlibpvPV"
+ *   PV_CPUID_BASE + 1  EAX = PV_ABI_VERSION, EBX = feature word 0 (low 32 bits)
+ */
+#define PV_CPUID_BASE 0x40000100u
+#define PV_CPUID_SIG_EBX 0x7062696cu /* "libp" */
+#define PV_CPUID_SIG_ECX 0x62696c76u /* "vlib" */
+#define PV_CPUID_SIG_EDX 0x56507670u /* "pvPV" */
+
 /* I/O port through which hypercalls are issued (32-bit OUT, see above). */
 #define PV_HC_PORT 0x0500u
 /*
@@ -117,7 +129,10 @@
 #define PV_HC_EVTCHN_BIND   14  /* (remote_domid, remote_port) -> local port bound to it */
 #define PV_HC_EVTCHN_SEND   15  /* (port) -> 0: make the other end's port pending */
 #define PV_HC_EVTCHN_CLOSE  16  /* (port) -> 0 */
-#define PV_HC_NR            17  /* number of defined hypercalls */
+#define PV_HC_EVTCHN_BIND_IRQ 17 /* (port, gsi) -> 0: raise IOAPIC GSI gsi when port becomes pending (PC) */
+#define PV_HC_EVTCHN_MASK   18  /* (port, masked) -> 0: mask or unmask port's interrupt */
+#define PV_HC_DETACH        19  /* () -> 0, PV_EBUSY: forget the grant table and event page (see below) */
+#define PV_HC_NR            20  /* number of defined hypercalls */
 
 /* Feature bits of word 0 (PV_HC_FEATURES(0), pv_boot_info.features). */
 #define PV_F_CONSOLE   (1ull << 0)  /* PV_HC_CONSOLE_WRITE */
@@ -126,6 +141,7 @@
 #define PV_F_SMP       (1ull << 3)  /* PV_HC_VCPU_UP */
 #define PV_F_GRANT     (1ull << 4)  /* grant tables and PV_HC_GRANT_COPY */
 #define PV_F_EVTCHN    (1ull << 5)  /* event channels and the doorbell port */
+#define PV_F_EVTCHN_IRQ (1ull << 6) /* PV_HC_EVTCHN_BIND_IRQ/_MASK (PC platform), PV_HC_DETACH */
 
 /* Largest buffer one PV_HC_CONSOLE_WRITE accepts. */
 #define PV_CONSOLE_MAX 4096u
@@ -257,6 +273,31 @@ struct pv_grant_copy_op {
  * port coalesces into one pending byte; it costs the monitor nothing more.
  */
 #define PV_EVTCHN_MAX 1024u
+
+/*
+ * Event channels as interrupts (PC platform, <pv/linux.h>).  A guest
+ * kernel that cannot block in PV_HC_BLOCK binds a port to an interrupt:
+ * PV_HC_EVTCHN_BIND_IRQ(port, gsi) with gsi in [PV_EVTCHN_GSI_MIN,
+ * PV_EVTCHN_GSI_MAX], IOAPIC pins the platform leaves free (program them
+ * edge-triggered, active high); gsi 0 unbinds.  From then on, each time the
+ * port's pending byte goes from 0 to 1 the monitor raises the GSI through
+ * an irqfd: the notifying side (the monitor, another VM) causes no
+ * userspace exit.  The handler clears the pending byte of each port it
+ * serves, then serves it, then looks at the bytes again (an event that
+ * arrives between the two is caught by the second look or raises the
+ * GSI anew).  PV_HC_EVTCHN_MASK(port, 1) stops the interrupts of a port
+ * (the byte is still set); (port, 0) unmasks it and raises the GSI if the
+ * byte is set.  Errors: PV_EINVAL (port not in use, gsi outside the
+ * range), PV_EOPNOTSUPP (not a PC-platform VM).  Closing a port unbinds it.
+ *
+ * PV_HC_DETACH: a guest kernel module that set up the grant table and the
+ * event page calls this before it frees them (on unload): the monitor then
+ * forgets both (pv_evtchn_notify answers -ENXIO, maps fail) and unbinds
+ * every interrupt.  PV_EBUSY, with nothing changed, while a backend still
+ * uses a grant.
+ */
+#define PV_EVTCHN_GSI_MIN 16u
+#define PV_EVTCHN_GSI_MAX 23u
 
 #ifndef __ASSEMBLER__
 struct pv_event_page {
