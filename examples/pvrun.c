@@ -121,7 +121,8 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 static enum pv_sandbox sandbox_mode = PV_SANDBOX_KILL;
 
 /* --kernel: Linux on the PC platform. */
-static const char *lx_kernel, *lx_initrd, *lx_append = "console=ttyS0 panic=-1 pci=off";
+#define LINUX_APPEND "console=ttyS0 panic=-1 pci=off" /* --append's default */
+static const char *lx_kernel, *lx_initrd, *lx_append = LINUX_APPEND;
 static bool lx_mem_given;
 
 /* SIGINT, SIGTERM and SIGHUP stop a Linux VM (pv_vm_stop may not be called
@@ -332,13 +333,11 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 	struct termios tio_saved;
 	bool tio_changed = false;
 
-	if (lx_kernel) {
+	if (spec->boot_linux) {
 		cfg.platform = PV_PLATFORM_PC;
 		cfg.console_stdin = true;
 		cfg.sandbox = PV_SANDBOX_OFF;
 		cfg.cmdline = NULL;
-		if (!lx_mem_given)
-			cfg.ram_size = 256ull << 20;
 	}
 	if (*spec->console_file) {
 		con = fopen(spec->console_file, "a");
@@ -357,7 +356,9 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 			fclose(con);
 		return fail(EXIT_SETUP, "%s", pv_last_error());
 	}
-	r = lx_kernel ? pv_vm_load_linux(vm, lx_kernel, lx_initrd, lx_append) : pv_vm_load_elf(vm, spec->kernel);
+	r = spec->boot_linux ? pv_vm_load_linux(vm, spec->kernel, *spec->initrd ? spec->initrd : NULL,
+					   spec->has_cmdline ? spec->cmdline : LINUX_APPEND)
+			: pv_vm_load_elf(vm, spec->kernel);
 	if (r < 0) {
 		fprintf(stderr, "pvrun: cannot load %s: %s\n", spec->kernel, pv_vm_error(vm));
 		goto setup_failed;
@@ -384,7 +385,7 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 #endif
 	fputs(notes, stderr);
 	pv_set_log(NULL);
-	if (lx_kernel) {
+	if (spec->boot_linux) {
 		sigset_t set;
 		pthread_t t;
 
@@ -610,13 +611,26 @@ int main(int argc, char **argv)
 			return fail(EXIT_USAGE, "--connect %s: only with --domain (it resolves the XML's volumes)", uri);
 		if (lx_kernel && optind != argc)
 			return fail(EXIT_USAGE, "%s", "--kernel boots Linux: give no guest ELF as well (see --help)");
-		if (!lx_kernel && (lx_initrd || strcmp(lx_append, "console=ttyS0 panic=-1 pci=off")))
+		if (!lx_kernel && (lx_initrd || strcmp(lx_append, LINUX_APPEND)))
 			return fail(EXIT_USAGE, "%s", "--initrd and --append go with --kernel (see --help)");
 		if (!lx_kernel && optind != argc - 1)
 			return fail(EXIT_USAGE, "%s", optind >= argc ? "no guest ELF given (see --help)"
 								     : "give exactly one guest ELF (see --help)");
 		snprintf(spec.kernel, sizeof(spec.kernel), "%s", lx_kernel ? lx_kernel : argv[optind]);
 		default_name(&spec);
+		if (lx_kernel) {
+			if (spec.has_cmdline)
+				return fail(EXIT_USAGE, "%s", "--cmdline goes with a guest ELF: Linux takes --append");
+			if (strlen(lx_append) >= sizeof(spec.cmdline) ||
+			    (lx_initrd && strlen(lx_initrd) >= sizeof(spec.initrd)))
+				return fail(EXIT_USAGE, "%s", "--append or --initrd: too long");
+			spec.boot_linux = true;
+			snprintf(spec.initrd, sizeof(spec.initrd), "%s", lx_initrd ? lx_initrd : "");
+			strcpy(spec.cmdline, lx_append);
+			spec.has_cmdline = true;
+			if (!lx_mem_given)
+				spec.ram_size = 256ull << 20;
+		}
 	}
 	if (print) {
 #ifdef PV_HAVE_LIBVIRT

@@ -303,9 +303,10 @@ int pvrun_domain_load(const char *file, const char *uri, struct pvrun_spec *s, c
 	}
 	r = pvrun_map(doc, s, err, n) < 0 ? PVRUN_EXIT_USAGE : 0;
 	xmlFreeDoc(doc);
-	if (!r && is_linux(s->kernel)) {
-		snprintf(err, n, "/domain/os/kernel: %s is a Linux kernel: not supported yet (libpv runs libpv ELF guests)",
-			 s->kernel);
+	if (!r)
+		s->boot_linux = is_linux(s->kernel);
+	if (!r && !s->boot_linux && *s->initrd) {
+		snprintf(err, n, "/domain/os/initrd: %s is a libpv ELF guest, which takes no initramfs", s->kernel);
 		r = PVRUN_EXIT_USAGE;
 	}
 	if (!r)
@@ -358,6 +359,8 @@ int pvrun_domain_print(const struct pvrun_spec *s, FILE *f)
 	fprintf(f, "  <vcpu placement='static'>%u</vcpu>\n", s->vcpus);
 	fprintf(f, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
 	fprintf(f, "    <kernel>%s</kernel>\n", esc(abs_path(s->kernel, p), e, sizeof(e)));
+	if (*s->initrd)
+		fprintf(f, "    <initrd>%s</initrd>\n", esc(abs_path(s->initrd, p), e, sizeof(e)));
 	if (s->has_cmdline)
 		fprintf(f, "    <cmdline>%s</cmdline>\n", esc(s->cmdline, e, sizeof(e)));
 	fprintf(f, "  </os>\n  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>destroy</on_reboot>\n"

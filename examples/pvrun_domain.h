@@ -78,8 +78,10 @@ struct pvrun_spec {
 	enum pv_backend backend;
 	uint64_t ram_size;     /* bytes */
 	unsigned int vcpus;
-	char kernel[4096];     /* the guest: a libpv ELF */
-	char cmdline[PV_CMDLINE_MAX];
+	char kernel[4096];     /* the guest: a libpv ELF, or a Linux bzImage when boot_linux */
+	bool boot_linux;       /* boot kernel as Linux on the PC platform (<pv/linux.h>) */
+	char initrd[4096];     /* boot_linux: its initramfs ("" : none) */
+	char cmdline[PV_CMDLINE_MAX]; /* the guest's command line (boot_linux: the kernel's) */
 	bool has_cmdline;
 	char console_file[4096]; /* console to this file ("" : stdout) */
 	unsigned int nr_disks;

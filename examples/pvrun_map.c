@@ -9,8 +9,8 @@
  *     <name> <uuid>
  *     <memory unit=..> <currentMemory unit=..>   equal (no balloon), a multiple of 2 MiB, 4 MiB..64 GiB
  *     <vcpu placement='static' current=N>N</vcpu>  1..64, current == N
- *     <os> <type arch='x86_64'>hvm</type> <kernel> <cmdline> </os>
- *                                    (a libpv ELF guest; <initrd> and Linux kernels: not yet)
+ *     <os> <type arch='x86_64'>hvm</type> <kernel> <initrd> <cmdline> </os>
+ *                                    (a libpv ELF guest, or a Linux bzImage with its <initrd>)
  *     <on_poweroff|on_reboot|on_crash>destroy</...>  (the VM ends; libpv restarts nothing)
  *     <devices>
  *       <disk type='file|block|volume' device='disk'>
@@ -205,7 +205,10 @@ static int map_os(struct ctx *c, xmlNode *os, struct pvrun_spec *s)
 			if (!text(k, s->kernel, sizeof(s->kernel)) || !*s->kernel)
 				return refuse(c, k, NULL, "give the guest ELF's path");
 		} else if (is(k, "initrd")) {
-			return refuse(c, k, NULL, "not supported yet (libpv ELF guests have no initrd)");
+			if ((r = check(c, k, NULL, NULL)) < 0)
+				return r;
+			if (!text(k, s->initrd, sizeof(s->initrd)) || !*s->initrd)
+				return refuse(c, k, NULL, "give the initramfs's path");
 		} else if (is(k, "cmdline")) {
 			if ((r = check(c, k, NULL, NULL)) < 0)
 				return r;

@@ -171,8 +171,10 @@ for e in cls("bar", "rect") + cls("zero-value", "circle"):
         assert abs(mine[0][1] - y_lo) < 2 and abs(mine[0][2] - y(hi)) < 2, \
             "%r: whisker %.1f..%.1f, axis says %.1f..%.1f for [%s-%s]" % (t.text, mine[0][1], mine[0][2], y_lo, y(hi), lo, hi)
         nwhiskers += 1
-    else:
-        assert not mine, "%r: a whisker but min == max (%s)" % (t.text, lo)
+    else:  # equal as printed (3 digits): at most a whisker too short to see
+        y = y_exits if exits else y_ratio
+        assert len(mine) <= 1 and all(abs(w[1] - y(lo)) < 2 and abs(w[2] - y(lo)) < 2 for w in mine), \
+            "%r: a visible whisker but min == max (%s)" % (t.text, lo)
 missing = {(k, x) for k in rows for x in (True, False)} - seen
 assert not missing, "rows without a bar: %s" % sorted(missing)
 assert nwhiskers > 0, "no whiskers at all over %d runs" % 3
