@@ -98,17 +98,21 @@ static int pc_cpuid(struct pv_vcpu *v, int kvm_fd, int fd)
 
 static int pc_msrs(int fd)
 {
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[2];
-	} m = {
-		.h = { .nmsrs = 2 },
-		.e = {
-			{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },       /* fast strings */
-			{ .index = MSR_MTRR_DEF_TYPE, .data = 0x800 | 6 },  /* MTRRs on, write-back */
-		},
+	static const struct kvm_msr_entry e[2] = {
+		{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },       /* fast strings */
+		{ .index = MSR_MTRR_DEF_TYPE, .data = 0x800 | 6 },  /* MTRRs on, write-back */
 	};
-	int r = ioctl(fd, KVM_SET_MSRS, &m);
+	/* struct kvm_msrs ends in a flexible array: header and entries in one buffer */
+	union {
+		struct kvm_msrs h;
+		uint8_t buf[sizeof(struct kvm_msrs) + sizeof(e)];
+	} m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 2;
+	memcpy(m.h.entries, e, sizeof(e));
+	r = ioctl(fd, KVM_SET_MSRS, &m);
 
 	return r < 0 ? -errno : r == 2 ? 0 : -EINVAL;
 }
