@@ -38,6 +38,16 @@ void pvnet__push(struct nq *q, struct pv_ring_prod *p)
 	}
 }
 
+int pvnet__queue_confine(struct nq *q)
+{
+	int r = pv_vm_sandbox_thread(q->n->vm);
+
+	if (r < 0)
+		fprintf(stderr, "libpv: pvnet queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
+			strerror(-r));
+	return r;
+}
+
 /* ---- transmit ---- */
 
 void pvnet__tx_respond(struct nq *q, uint64_t id, int status)
@@ -364,14 +374,9 @@ void *pvnet__switch_thread(void *arg)
 	struct pv_netback *n = q->n;
 	uint64_t idle_since = now_ns();
 	struct pvnet_tx_req req;
-	int r0 = pv_vm_sandbox_thread(n->vm);
 
-	if (r0 < 0) {
-		fprintf(stderr, "libpv: pvnet queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
-			strerror(-r0));
+	if (pvnet__queue_confine(q) < 0)
 		return NULL;
-	}
-
 	while (!q->stop && !q->broken) {
 		int got = 0, r = 0;
 		bool full = false, waiting;

@@ -105,6 +105,9 @@ struct pv_netback {
 /* Answer a tx request on q (its producer side held), counting the failures;
  * the caller pushes.  Both data paths use it. */
 void pvnet__tx_respond(struct nq *q, uint64_t id, int status);
+/* First thing in a queue thread: load the device sandbox list; 0, or a
+ * negative errno after saying on stderr that the queue stops. */
+int pvnet__queue_confine(struct nq *q);
 void *pvnet__switch_thread(void *arg);
 void *pvnet__tap_thread(void *arg);
 

@@ -243,14 +243,9 @@ void *pvnet__tap_thread(void *arg)
 	uint64_t idle_since = now_ns();
 	struct pvnet_tx_req req;
 	int answered = 0;
-	int r0 = pv_vm_sandbox_thread(n->vm);
 
-	if (r0 < 0) {
-		fprintf(stderr, "libpv: pvnet queue %u: cannot load the sandbox filter (%s); queue stopped\n", q->idx,
-			strerror(-r0));
+	if (pvnet__queue_confine(q) < 0)
 		return NULL;
-	}
-
 	arm_poll(q, q->efd, TAG_DOORBELL);
 	arm_poll(q, q->stop_efd, TAG_STOP);
 	io_uring_submit(&q->uring);
