@@ -23,7 +23,10 @@ int blkbench_run_ata(unsigned int op, unsigned int bs, int random, int flush, vo
 		return 1;
 	}
 	start();
-	while (!*stop_word) {
+	/* At least one request per run: under load the stop word may be set
+	 * before the drive's set-up above is done, and a run of no requests
+	 * has no exits per request. */
+	do {
 		unsigned long long sector = pick(random, bs / 512, &seq, d.sectors);
 
 		if (op == 0) /* PVBLK_OP_READ */
@@ -35,6 +38,6 @@ int blkbench_run_ata(unsigned int op, unsigned int bs, int random, int flush, vo
 		if (r)
 			(*errors)++;
 		(*done)++;
-	}
+	} while (!*stop_word);
 	return 0;
 }
