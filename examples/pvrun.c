@@ -271,6 +271,8 @@ static void print_stats(struct pv_vm *vm, const struct pv_stats *st)
 			(unsigned long long)st->devs[i].exits);
 	if (st->pio_unclaimed)
 		fprintf(stderr, "  pio  %-19s %12llu\n", "unclaimed", (unsigned long long)st->pio_unclaimed);
+	if (st->interrupts)
+		fprintf(stderr, "%-24s %12llu\n", "interrupts raised", (unsigned long long)st->interrupts);
 	for (unsigned int i = 0; i < st->nr_kvm; i++)
 		if (st->kvm[i].value)
 				fprintf(stderr, "  kvm  %-19s %12llu\n", st->kvm[i].name,

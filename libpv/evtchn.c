@@ -75,8 +75,10 @@ int pv__evtchn_raise(struct pv_vm *vm, unsigned int port)
 		*b = 1;
 		pv__vm_wake(vm); /* takes vm->lock: orders the store before the sleeper's scan */
 		gsi = __atomic_load_n(&e->gsi, __ATOMIC_ACQUIRE);
-		if (gsi && !__atomic_load_n(&e->masked, __ATOMIC_ACQUIRE))
+		if (gsi && !__atomic_load_n(&e->masked, __ATOMIC_ACQUIRE)) {
 			pv__evtchn_signal(vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN]);
+			atomic_fetch_add(&vm->interrupts, 1);
+		}
 	}
 	return 0;
 }
@@ -128,8 +130,10 @@ long pv__evtchn_mask(struct pv_vm *vm, unsigned int port, bool masked)
 	/* Unmasked with the byte set: that event's interrupt was held back. */
 	b = pending_byte(vm, port);
 	gsi = __atomic_load_n(&e->gsi, __ATOMIC_ACQUIRE);
-	if (!masked && gsi && b && *b)
+	if (!masked && gsi && b && *b) {
 		pv__evtchn_signal(vm->ev.irqfd[gsi - PV_EVTCHN_GSI_MIN]);
+		atomic_fetch_add(&vm->interrupts, 1);
+	}
 	return 0;
 }
 

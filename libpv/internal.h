@@ -180,6 +180,7 @@ struct pv_vm {
 	struct pv_events ev;
 	struct pv_grants gt;
 	atomic_uint_fast64_t doorbells; /* counted when acknowledged */
+	atomic_uint_fast64_t interrupts; /* raised by the monitor (struct pv_stats) */
 	struct pv_vm *next;      /* in the domain registry */
 
 	uint64_t t_create, t_entry, t_end; /* CLOCK_MONOTONIC ns */

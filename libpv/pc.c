@@ -83,7 +83,8 @@ static void uart_update_irq(struct pv_pc *pc)
 
 	if (level != pc->irq_level && pc->vm->ops->irq_line) {
 		pc->irq_level = level;
-		pc->vm->ops->irq_line(pc->vm, PV_PC_COM1_IRQ, level);
+		if (pc->vm->ops->irq_line(pc->vm, PV_PC_COM1_IRQ, level) == 0 && level)
+			atomic_fetch_add(&pc->vm->interrupts, 1);
 	}
 }
 

@@ -65,8 +65,10 @@ static void raw_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (vcpu < 0 || (unsigned int)vcpu == i)
 			add_vcpu(vm, &vm->vcpus[i], st);
-	if (vcpu < 0) /* doorbells are counted per VM, when acknowledged */
+	if (vcpu < 0) { /* doorbells (counted when acknowledged) and interrupts are per VM */
 		st->exits[PV_EXIT_DOORBELL] += atomic_load(&vm->doorbells);
+		st->interrupts = atomic_load(&vm->interrupts);
+	}
 }
 
 int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
@@ -84,6 +86,7 @@ int pv_vm_stats(struct pv_vm *vm, int vcpu, struct pv_stats *st)
 			st->hypercalls[i] -= b->hypercalls[i];
 		st->hypercalls_unknown -= b->hypercalls_unknown;
 		st->pio_unclaimed -= b->pio_unclaimed;
+		st->interrupts -= b->interrupts;
 		st->cpu_ns -= b->cpu_ns;
 		for (unsigned int i = 0; i < st->nr_devs && i < b->nr_devs; i++)
 			st->devs[i].exits -= b->devs[i].exits;
@@ -150,8 +153,9 @@ int pv_stats_json(const struct pv_stats *st, char *buf, size_t size)
 		       (unsigned long long)st->devs[i].exits);
 		sep = ",";
 	}
-	APPEND("},\"pio_unclaimed\":%llu,\"startup_ns\":%llu,\"run_ns\":%llu,\"cpu_ns\":%llu,\"kvm\":{",
-	       (unsigned long long)st->pio_unclaimed, (unsigned long long)st->startup_ns,
+	APPEND("},\"pio_unclaimed\":%llu,\"interrupts\":%llu,\"startup_ns\":%llu,\"run_ns\":%llu,\"cpu_ns\":%llu,"
+	       "\"kvm\":{", (unsigned long long)st->pio_unclaimed, (unsigned long long)st->interrupts,
+	       (unsigned long long)st->startup_ns,
 	       (unsigned long long)st->run_ns, (unsigned long long)st->cpu_ns);
 	for (unsigned int i = 0; i < st->nr_kvm; i++)
 		APPEND("%s\"%s\":%llu", i ? "," : "", st->kvm[i].name, (unsigned long long)st->kvm[i].value);

@@ -213,6 +213,10 @@ struct pv_stats {
 		uint64_t exits;
 	} devs[PV_STATS_MAX_DEVS];
 	uint64_t pio_unclaimed;        /* port I/O to no device (includes PV_NULL_PORT) */
+	uint64_t interrupts;           /* interrupts the monitor raised (PC platform: event
+	                                * channels through irqfd, the UART's line); KVM's own
+	                                * injection count is kvm "irq_injections".  VM-wide
+	                                * view only (0 for one vCPU) */
 	uint64_t startup_ns;           /* pv_vm_create() to first guest instruction */
 	uint64_t run_ns;               /* first guest instruction to VM end */
 	uint64_t cpu_ns;               /* CPU time of the vCPU threads: guest code and the

@@ -114,9 +114,13 @@ fi
 run boot-2 --kernel "$kernel" --initrd "$work/initrd.cpio" --cpus 2 --stats-json "$work/stats.json" \
     --append "$append pvtest=report pvstatus=42 marker=libpv-2" &&
 if check boot-2 2 42; then
-    if grep -q '"uart":{"type":"pio","exits":[1-9]' "$work/stats.json"; then
-        ok "boot-2 (status $rc, $(grep -o '"exits_total":[0-9]*' "$work/stats.json"))"
-    else bad boot-2 "stats JSON counts no UART exits: $(cat "$work/stats.json")"; fi
+    if ! grep -q '"uart":{"type":"pio","exits":[1-9]' "$work/stats.json"; then
+        bad boot-2 "stats JSON counts no UART exits: $(cat "$work/stats.json")"
+    elif ! grep -q '"interrupts":[1-9]' "$work/stats.json"; then  # the UART's, at least
+        bad boot-2 "stats JSON counts no interrupts: $(cat "$work/stats.json")"
+    else
+        ok "boot-2 (status $rc, $(grep -o '"exits_total":[0-9]*' "$work/stats.json"), $(grep -o '"interrupts":[0-9]*' "$work/stats.json"))"
+    fi
 fi
 
 # ---- a panic ends the VM non-zero, with the panic line -------------------------
@@ -151,7 +155,7 @@ sed -i 's/\r$//' "$work/out"
 if [[ $rc != 0 ]]; then bad pvcore "pvcore_host exited $rc: $(grep PVCORE-HOST "$work/out")"
 elif ! grep -q 'pvcore: selftest ok: 10000 events' "$work/out"; then bad pvcore "no self-test result"
 elif ! grep -q 'pvcore: unloaded' "$work/out"; then bad pvcore "rmmod failed"
-else ok "pvcore ($(grep -o 'selftest ok: .*' "$work/out"); $(grep -o 'after-unload: .*' "$work/out"))"; fi
+else ok "pvcore ($(grep -o 'selftest ok: .*' "$work/out"); $(grep -o 'interrupts=[0-9]*' "$work/out"); $(grep -o 'after-unload: .*' "$work/out"))"; fi
 
 # ---- QEMU's own KVM in the same L1: pvcore refuses to load; boot time, exits ----
 kvm_exits() {  # KVM's global counters in L1's debugfs, one "name=value" per word
