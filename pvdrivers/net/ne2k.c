@@ -67,6 +67,7 @@ struct pv_ne2k {
 	uint8_t cr, isr, imr, dcr, rcr, tcr, tsr, rsr;
 	uint8_t pstart, pstop, bnry, tpsr, curr, par[6], mar[8];
 	uint16_t tbcr, rsar, rbcr;
+	bool tx_pending;         /* CR.TXP waits for a free bounce slot */
 	uint8_t mem[MEM_SIZE];
 	struct txbounce tx[TX_SLOTS];
 	struct pv_ne2k_stats st;
@@ -80,6 +81,7 @@ static void reset(struct pv_ne2k *d)
 	d->dcr = 0;
 	d->pstart = d->pstop = d->bnry = d->tpsr = d->curr = 0;
 	d->tbcr = d->rsar = d->rbcr = 0;
+	d->tx_pending = false;
 }
 
 /* Buffer RAM and PROM as the remote DMA sees them. */
@@ -213,13 +215,22 @@ static void tx_done(struct pvnet_frame *f)
 	atomic_store(&t->busy, false);
 }
 
-/* CR.TXP (lock held on entry and exit; dropped around the forward). */
+/*
+ * CR.TXP (lock held on entry and exit; dropped around the forward).  Every
+ * bounce slot is busy while receivers still queue this NIC's earlier frames
+ * (a PV receiver without posted buffers): the frame then stays in the NIC,
+ * CR.TXP stays set and PTX is not raised, as on a NIC whose transmitter is
+ * busy, and each register read of the waiting driver tries again
+ * (retry_transmit).  Nothing is dropped for want of a slot.
+ */
 static void transmit(struct pv_ne2k *d)
 {
 	uint32_t len = d->tbcr, a = (uint32_t)d->tpsr * 256;
 	struct txbounce *t = NULL;
 
 	d->tsr = 0x01;
+	d->tx_pending = false;
+	d->cr &= (uint8_t)~CR_TXP;
 	if (len < 14 || len > FRAME_MAX || a < RAM_START || a + len > MEM_SIZE) {
 		d->st.tx_dropped++;
 		d->isr |= ISR_PTX;
@@ -234,8 +245,8 @@ static void transmit(struct pv_ne2k *d)
 		}
 	}
 	if (!t) {
-		d->st.tx_dropped++;
-		d->isr |= ISR_PTX;
+		d->tx_pending = true;
+		d->cr |= CR_TXP;
 		return;
 	}
 	memcpy(t->buf, d->mem + a, len);
@@ -282,10 +293,18 @@ static void dma_step(struct pv_ne2k *d, bool rd)
 		d->isr |= ISR_RDC;
 }
 
+/* A transmit waiting for a bounce slot goes out once one is free. */
+static void retry_transmit(struct pv_ne2k *d)
+{
+	if (d->tx_pending && (d->cr & CR_STA))
+		transmit(d);
+}
+
 static uint8_t reg_read(struct pv_ne2k *d, unsigned int r)
 {
 	unsigned int page = d->cr >> 6;
 
+	retry_transmit(d);
 	if (r == 0)
 		return d->cr;
 	if (page == 1)
@@ -320,10 +339,10 @@ static void reg_write(struct pv_ne2k *d, unsigned int r, uint8_t v)
 			d->isr |= ISR_RST;
 		if ((v & CR_RD_MASK) == 0x20 || (v & CR_RD_MASK) == 0)
 			d->cr = (uint8_t)((d->cr & ~CR_RD_MASK) | 0x20); /* abort/complete DMA */
-		if ((v & CR_TXP) && (d->cr & CR_STA)) {
-			transmit(d);
-			d->cr &= (uint8_t)~CR_TXP;
-		}
+		if ((v & CR_TXP) && (d->cr & CR_STA))
+			transmit(d); /* clears CR.TXP when the frame has left */
+		else if (d->tx_pending)
+			d->cr |= CR_TXP; /* still waiting: the driver cannot cancel it */
 		return;
 	}
 	if (page == 1) {
