@@ -87,13 +87,30 @@ long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const ri
 	r = control(PVBLK_CMD_CONNECT);
 	if (r)
 		goto fail;
-	for (i = 0; i < nq; i++)
+	for (i = 0; i < nq; i++) {
 		fs[i].evtchn = ctrl.q[i].evtchn;
+		fs[i].ring_gref = ctrl.q[i].ring_gref;
+	}
 	return 0;
 fail: /* give back what was granted (the monitor has mapped nothing) */
 	while (i-- > 0)
 		pv_gnttab_end(ctrl.q[i].ring_gref);
 	pv_gnttab_end((unsigned int)pool_gref);
+	return r;
+}
+
+long pvblk_front_disconnect(struct pvblk_front *fs, unsigned int nq)
+{
+	long r = control(PVBLK_CMD_DISCONNECT), e;
+
+	for (unsigned int i = 0; i < nq; i++) {
+		e = pv_gnttab_end(fs[i].ring_gref);
+		r = r ? r : e;
+	}
+	if (nq) {
+		e = pv_gnttab_end(fs[0].pool_gref);
+		r = r ? r : e;
+	}
 	return r;
 }
 

@@ -56,7 +56,8 @@ struct pv_blkback_stats {
  */
 int pv_blkback_attach(struct pv_vm *vm, const struct pv_blkback_config *cfg, struct pv_blkback **out);
 
-/* Counters summed over queues (zeros for a NULL b). */
+/* Counters summed over queues, those a guest's DISCONNECT ended included
+ * (fixed_chunks: what is registered now); zeros for a NULL b. */
 void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st);
 
 /* Counters of one queue; -ENOENT if the guest has not connected it, -EINVAL

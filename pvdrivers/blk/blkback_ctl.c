@@ -183,6 +183,25 @@ static int connect_all(void *arg)
 	return r;
 }
 
+static void add_stats(const struct queue *q, struct pv_blkback_stats *st);
+
+/* DISCONNECT: end every queue, keep its counters (b->lock held). */
+static int disconnect_all(void *arg)
+{
+	struct pv_blkback *b = arg;
+
+	uint64_t pinned = b->retired.fixed_chunks; /* unpinned now */
+
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		queue_release(b, &b->q[i]);
+		add_stats(&b->q[i], &b->retired);
+		b->retired.fixed_chunks = pinned;
+		queue_reset(b, &b->q[i], i);
+	}
+	b->nr_queues = 0;
+	return 0;
+}
+
 static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
 {
 	struct pv_blkback *b = opaque;
@@ -219,6 +238,10 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 		r = pv_vm_device_call(b->vm, connect_all, &a);
 		break;
 	}
+	case PVBLK_CMD_DISCONNECT:
+		/* joins the queue threads: on the control thread too */
+		r = pv_vm_device_call(b->vm, disconnect_all, b);
+		break;
 	default:
 		r = -EINVAL;
 	}
@@ -322,6 +345,7 @@ void pv_blkback_stats(struct pv_blkback *b, struct pv_blkback_stats *st)
 	if (!b)
 		return;
 	pthread_mutex_lock(&b->lock);
+	*st = b->retired;
 	for (unsigned int i = 0; i < b->nr_queues; i++)
 		add_stats(&b->q[i], st);
 	pthread_mutex_unlock(&b->lock);

@@ -73,6 +73,7 @@ struct pv_blkback {
 	pthread_mutex_t lock;
 	unsigned int nr_queues, max_queues;
 	struct queue q[PVBLK_MAX_QUEUES];
+	struct pv_blkback_stats retired; /* counters of queues a DISCONNECT ended */
 };
 
 enum { CHUNK_NEW, CHUNK_FIXED, CHUNK_REFUSED }; /* struct queue's chunk[] */

@@ -24,6 +24,8 @@
  *   mq       ARG queues, one per vCPU, each writing and reading back its own
  *            region at queue depth 8; prints "max_queues=N", one line
  *            "queue I ok=N bad=N" per queue and "w ..." lines
+ *   disconnect  a write, DISCONNECT (every grant then ends: "disconnect=0"),
+ *            CONNECT again and a second write ("reconnected=0")
  *   faultpub  one write done, then A (sector 2048) and B (sector 4096) queued;
  *            A is published by an increment of the producer index in the
  *            block of code that then faults: B must never reach the disk
@@ -728,6 +730,14 @@ int pv_main(const struct pv_boot_info *bi)
 		scenario_flushstop();
 	else if (!strcmp(sc, "reconnect"))
 		write_check(8, 4096, 1);
+	else if (!strcmp(sc, "disconnect")) {
+		write_check(8, 4096, 1);
+		pv_printf("disconnect=%ld\n", pvblk_front_disconnect(&f, 1));
+		r = pvblk_front_init(&f, ring, sizeof(ring), 32, pool, POOL);
+		pv_printf("reconnected=%ld\n", r);
+		if (!r)
+			write_check(64, 8192, 2);
+	}
 	else if (!strcmp(sc, "faultpub"))
 		scenario_faultpub(bi->ram_size);
 	else {

@@ -799,3 +799,23 @@ static void reconnect(enum pv_backend be)
 }
 
 BACKEND_TEST(blk, failed_connect_leaves_device_usable, .timeout = 60) { reconnect(b); }
+
+/* DISCONNECT ends the queues: the guest's grants then end (a backend still
+ * holding a ring would make that -EBUSY), and a second CONNECT works; the
+ * counters keep the first connection's requests. */
+BACKEND_TEST(blk, disconnect_then_connect_again, .timeout = 60)
+{
+	static struct blkrun br;
+	struct image im;
+
+	image_create(&im, 4 * MB, 13);
+	blkrun_init(&br, &im, "disconnect 1 0");
+	run_blk(b, &br);
+	assert_ran(&br);
+	cr_assert(strstr(br.out, "disconnect=0\nreconnected=0\n"), "%s", br.out);
+	cr_assert_eq(br.queues, 1);
+	cr_assert_eq(apply_writes(&im, br.out), 2);
+	image_verify(&im, "writes before and after a reconnect");
+	cr_assert_eq(br.bst.requests, 4, "two writes and two reads: %llu", (unsigned long long)br.bst.requests);
+	image_destroy(&im);
+}

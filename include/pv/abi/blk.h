@@ -16,6 +16,14 @@
  *                         whole pair, granted read-write as one grant).  The
  *                         monitor checks each ring and fills evtchn: the
  *                         monitor-bound event channel of that queue.
+ *   PVBLK_CMD_DISCONNECT  ends every queue: the monitor finishes the I/O in
+ *                         flight, stops using the rings, closes their event
+ *                         channels and forgets them, so the guest may end
+ *                         its grants (a driver being unloaded) and CONNECT
+ *                         again.  A guest should first wait for its
+ *                         responses: requests still in flight complete, but
+ *                         their responses may not be written.  0 also when
+ *                         nothing was connected.
  * Requests flow in the request direction (struct pvblk_req entries of
  * PVBLK_REQ_SIZE bytes), responses in the response direction (struct
  * pvblk_rsp, PVBLK_RSP_SIZE bytes).  After pushing requests the guest
@@ -48,6 +56,7 @@
 
 #define PVBLK_CMD_GET_CONFIG 1u
 #define PVBLK_CMD_CONNECT    2u
+#define PVBLK_CMD_DISCONNECT 3u
 
 /* Operations */
 #define PVBLK_OP_READ         0u

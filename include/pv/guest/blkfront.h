@@ -17,7 +17,7 @@ struct pvblk_front {
 	struct pv_ring_prod req;
 	struct pv_ring_cons rsp;
 	unsigned int evtchn;
-	unsigned int pool_gref;
+	unsigned int pool_gref, ring_gref;
 	unsigned char *pool;
 	unsigned long pool_len;
 	unsigned int inflight;
@@ -48,6 +48,12 @@ long pvblk_front_init_mq(struct pvblk_front *fs, unsigned int nq, void *const ri
  */
 long pvblk_front_init(struct pvblk_front *f, void *ring, unsigned long ring_len, unsigned int entries, void *pool,
 		      unsigned long pool_len);
+
+/* Disconnect the nq queues pvblk_front_init_mq connected (PVBLK_CMD_DISCONNECT)
+ * and end their grants, the pool's included; wait for every response
+ * first.  Afterwards the device may be connected again.  Returns 0, or the
+ * first error (a grant still in use: PV_EBUSY). */
+long pvblk_front_disconnect(struct pvblk_front *fs, unsigned int nq);
 
 /* Bytes a ring for `entries` requests needs. */
 unsigned long pvblk_front_ring_size(unsigned int entries);
