@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libunicorn-dev liburing-dev libcriterion-dev libfuse3-dev libseccomp-dev
-          spin qemu-system-x86 busybox-static cpio util-linux fio clang libclang-rt-14-dev libvirt-dev libvirt-daemon libvirt-clients libxml2-dev libxml2-utils iptables iproute2 make"
+          spin qemu-system-x86 busybox-static cpio util-linux fio clang libclang-rt-14-dev libvirt-dev libvirt-daemon libvirt-clients libxml2-dev libxml2-utils iptables iproute2 iputils-ping make"
 
 install_packages() {
 	missing=""

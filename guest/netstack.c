@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The guest SDK's minimal IPv4/UDP stack (see <pv/guest/netstack.h>). */
+/* The guest SDK's minimal IPv4/UDP/ARP/ICMP stack (see <pv/guest/netstack.h>). */
 #include <pv/guest/netstack.h>
 #include <pv/guest/sdk.h>
 
@@ -118,4 +118,91 @@ void pv_net_udp_reverse(void *frame)
 	memcpy(t, udp, 2);
 	memcpy(udp, udp + 2, 2);
 	memcpy(udp + 2, t, 2);
+}
+
+/* Is the Ethernet destination of f mac or broadcast? */
+static int for_us(const unsigned char *f, const unsigned char mac[6])
+{
+	static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	return !memcmp(f, mac, 6) || !memcmp(f, bcast, 6);
+}
+
+static unsigned int arp_answer(const unsigned char *f, unsigned int len, const unsigned char mac[6], unsigned int ip,
+			       unsigned char *o, unsigned int out_size)
+{
+	static const unsigned char req[8] = { 0, 1, 8, 0, 6, 4, 0, 1 }; /* Ethernet, IPv4, 6, 4, request */
+	const unsigned char *a = f + PV_ETH_HLEN;
+
+	if (len < PV_ARP_LEN || out_size < PV_ARP_LEN || memcmp(a, req, 8) || get32(a + 24) != ip)
+		return 0;
+	memcpy(o, f + 6, 6);
+	memcpy(o + 6, mac, 6);
+	put16(o + 12, 0x0806);
+	memcpy(o + 14, req, 7);
+	o[21] = 2; /* reply */
+	memcpy(o + 22, mac, 6);
+	put32(o + 28, ip);
+	memcpy(o + 32, a + 8, 10); /* the requester's MAC and address */
+	return PV_ARP_LEN;
+}
+
+static unsigned int icmp_answer(const unsigned char *f, unsigned int len, const unsigned char mac[6], unsigned int ip,
+				unsigned char *o, unsigned int out_size)
+{
+	const unsigned char *ip4 = f + PV_ETH_HLEN, *icmp;
+	unsigned char *oip = o + PV_ETH_HLEN, *oicmp = oip + 20;
+	unsigned int ihl, tot, ilen;
+
+	if (len < PV_ETH_HLEN + 20 || ip4[0] >> 4 != 4)
+		return 0;
+	ihl = (ip4[0] & 15u) * 4;
+	tot = get16(ip4 + 2);
+	if (ihl < 20 || tot > len - PV_ETH_HLEN || tot < ihl + 8)
+		return 0;
+	if ((get16(ip4 + 6) & 0x3fff) || ip4[9] != 1 || get32(ip4 + 16) != ip) /* MF or an offset: a fragment */
+		return 0;
+	if (pv_net_csum(ip4, ihl, 0) != 0xffff)
+		return 0;
+	icmp = ip4 + ihl;
+	ilen = tot - ihl;
+	if (icmp[0] != 8 || icmp[1] != 0 || pv_net_csum(icmp, ilen, 0) != 0xffff)
+		return 0;
+	if (ilen > out_size || out_size - ilen < PV_ETH_HLEN + 20)
+		return 0;
+	memcpy(o, f + 6, 6);
+	memcpy(o + 6, mac, 6);
+	put16(o + 12, 0x0800);
+	oip[0] = 0x45;
+	oip[1] = ip4[1];
+	put16(oip + 2, 20 + ilen);
+	memcpy(oip + 4, ip4 + 4, 2); /* the request's identification */
+	put16(oip + 6, 0);
+	oip[8] = 64;
+	oip[9] = 1;
+	put16(oip + 10, 0);
+	put32(oip + 12, ip);
+	memcpy(oip + 16, ip4 + 12, 4);
+	put16(oip + 10, (unsigned short)~pv_net_csum(oip, 20, 0));
+	memcpy(oicmp, icmp, ilen);
+	oicmp[0] = 0; /* echo reply */
+	put16(oicmp + 2, 0);
+	put16(oicmp + 2, (unsigned short)~pv_net_csum(oicmp, ilen, 0));
+	return PV_ETH_HLEN + 20 + ilen;
+}
+
+unsigned int pv_net_answer(const void *frame, unsigned int len, const unsigned char mac[6], unsigned int ip,
+			   void *out, unsigned int out_size)
+{
+	const unsigned char *f = frame;
+
+	if (len < PV_ETH_HLEN || !for_us(f, mac))
+		return 0;
+	switch (get16(f + 12)) {
+	case 0x0806:
+		return arp_answer(f, len, mac, ip, out, out_size);
+	case 0x0800:
+		return icmp_answer(f, len, mac, ip, out, out_size);
+	}
+	return 0;
 }

@@ -8,8 +8,8 @@
  * datagrams with sequence numbers and END.  The receiver writes 1 to the
  * marker port (0x6f0) at the first datagram and 0 at END, checks the
  * sequence and the first and last payload bytes of each datagram, and
- * prints "frames=N bytes=B lost=L bad=X".  "echo" (on a TAP) answers ARP for
- * 10.0.0.2 and UDP to port 7 until "quit", for the round-trip row.
+ * prints "frames=N bytes=B lost=L bad=X".  "echo" (on a TAP) answers ARP and
+ * ping for 10.0.0.2 and UDP to port 7 until "quit", for the round-trip row.
  */
 #include <pv/guest/gnttab.h>
 #include <pv/guest/ne2k.h>
@@ -168,12 +168,12 @@ static int do_send(unsigned int count, int gso)
 	return 0;
 }
 
-/* "echo": on a TAP, answer ARP for 10.0.0.2 and UDP to port 7 with the
- * same data, until a datagram that starts with "quit". */
+/* "echo": on a TAP, answer ARP and ping for 10.0.0.2 (pv_net_answer) and
+ * UDP to port 7 with the same data, until a datagram that starts with
+ * "quit". */
 static int do_echo(void)
 {
-	static const unsigned char arp_req[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
-	unsigned int n = 0, dropped = 0;
+	unsigned int n = 0, dropped = 0, alen;
 
 	post_all();
 	for (;;) {
@@ -190,16 +190,8 @@ static int do_echo(void)
 			continue;
 		}
 		p = rxbuf((unsigned int)rsp.id);
-		if (rsp.status == PVNET_S_OK && rsp.len >= 42 && p[12] == 8 && p[13] == 6 && !memcmp(p + 14, arp_req, 8) &&
-		    p[38] == 10 && p[39] == 0 && p[40] == 0 && p[41] == 2) { /* who has 10.0.0.2: we do */
-			memcpy(t, p + 6, 6);
-			memcpy(t + 6, f.cfg.mac, 6);
-			memcpy(t + 12, p + 12, 8);
-			t[21] = 2;
-			memcpy(t + 22, f.cfg.mac, 6);
-			memcpy(t + 28, p + 38, 4);
-			memcpy(t + 32, p + 22, 10);
-			pvnet_front_send(&f, 0, t, 42, 0);
+		if (rsp.status == PVNET_S_OK && (alen = pv_net_answer(p, rsp.len, f.cfg.mac, 0x0a000002u, t, bufsz)) != 0) {
+			pvnet_front_send(&f, 0, t, alen, 0); /* ARP or ping for 10.0.0.2: we are */
 			pvnet_front_kick(&f);
 		} else if (rsp.status == PVNET_S_OK &&
 			   !pv_net_udp_parse(p, rsp.len, rsp.hdr.flags & (PVNET_HDR_F_NEEDS_CSUM | PVNET_HDR_F_DATA_VALID), &u) &&

@@ -10,8 +10,8 @@
 # pool and a round trip through --print-domain are checked on the daemon.
 # With NET_GUEST (tests/net's echo guest; pvrun has the PV net device) the
 # daemon also runs its network driver with an isolated network: a guest
-# whose interface is that network gets a TAP on the network's bridge, echoes
-# UDP sent from the bridge side, and its TAP is gone when the VM ends; a
+# whose interface is that network gets a TAP on the network's bridge, answers
+# ARP and ping and echoes UDP sent from the bridge side, and its TAP is gone when the VM ends; a
 # bridge interface joins a TAP that existed before, which stays and leaves
 # the bridge.
 # With NE2K_GUEST as well, the same through an <model type='ne2k_isa'/>.
@@ -52,6 +52,7 @@ if [ -z "$NETG" ]; then NETSKIP="no PV net device in this tree"
 elif ! command -v iptables >/dev/null; then NETSKIP="no iptables (libvirt's network driver sets firewall rules; Debian package iptables)"
 elif ! [ -e /dev/net/tun ]; then NETSKIP="no /dev/net/tun"
 elif ! command -v ip >/dev/null; then NETSKIP="no ip (iproute2)"
+elif ! command -v ping >/dev/null; then NETSKIP="no ping (iputils-ping)"
 else ln -s "$DRIVERS/libvirt_driver_network.so" "$T/drv/"; fi
 cat >"$T/libvirtd.conf" <<EOF
 unix_sock_dir = "$T/run"
@@ -222,6 +223,11 @@ for BACKEND in emu kvm emu:ne2k_isa kvm:ne2k_isa; do
 		fail "$BACKEND: no TAP $tap on bridge pvbr0: $(ip -o link show master pvbr0)"; kill $pid; wait $pid; continue
 	fi
 	pass "$BACKEND: the interface's TAP $tap is a port of network pvnet's bridge pvbr0"
+	# ping from the bridge side, ARP first (3 answers within 20 s: the guest may still be starting)
+	ip neigh del 10.0.0.2 dev pvbr0 2>/dev/null
+	if ping -c 3 -w 20 -W 2 10.0.0.2 >/dev/null && ip neigh show 10.0.0.2 dev pvbr0 | grep -q "lladdr $MAC"; then
+		pass "$BACKEND: the guest answers ARP and ping from the bridge side"
+	else fail "$BACKEND: no answer to ping through the bridge: $(ip neigh show dev pvbr0)"; fi
 	ip neigh replace 10.0.0.2 lladdr $MAC dev pvbr0 nud permanent
 	if python3 - <<'PY'
 import socket, sys
@@ -243,7 +249,7 @@ PY
 	then pass "$BACKEND: the guest answers UDP sent from the bridge side"
 	else fail "$BACKEND: no UDP echo through the bridge"; kill $pid; fi
 	wait $pid; rc=$?
-	if [ "$rc" -ne 0 ] || ! grep -q "echo ok" "$T/out"; then fail "$BACKEND: the echo guest: exit $rc: $(cat "$T/out")"
+	if [ "$rc" -ne 0 ] || ! grep -q "echo ok.* ping=[1-9]" "$T/out"; then fail "$BACKEND: the echo guest: exit $rc: $(cat "$T/out")"
 	else pass "$BACKEND: $(cat "$T/out")"; fi
 	if ip link show "$tap" >/dev/null 2>&1; then fail "$BACKEND: TAP $tap outlived the VM"
 	else pass "$BACKEND: TAP $tap is gone with the VM"; fi

@@ -5,7 +5,8 @@
  * until READY, then sends COUNT datagrams of random sizes up to 1472 bytes
  * (full UDP checksums); "recv COUNT SEED" answers HELLO and checks COUNT
  * datagrams (sequence, length, content, UDP checksum); "echo" answers UDP
- * to port 7 (on a TAP) until "quit".
+ * to port 7 (on a TAP) until "quit", and ARP and ping for 10.0.0.2
+ * (pv_net_answer) meanwhile: "echo ok n=N ping=P".
  */
 #include <pv/guest/ne2k.h>
 #include <pv/guest/netstack.h>
@@ -16,6 +17,8 @@ static unsigned char rx[1536], tx[1536];
 static unsigned int seed;
 static unsigned long long rng;
 static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static int answering; /* echo: answer ARP and ping for 10.0.0.2 */
+static unsigned int pings;
 
 static unsigned int rnd(void)
 {
@@ -41,14 +44,22 @@ static long ctl(const unsigned char *dst, unsigned short dport)
 	return pv_ne2k_nic_send(&nic, tx, PV_UDP_HLEN + 4);
 }
 
-/* The next UDP datagram, waiting up to about `spins` polls. */
+/* The next UDP datagram, waiting up to about `spins` polls (answering
+ * ARP and ping on the way when `answering`). */
 static long next_udp(struct pv_udp_info *u, long spins)
 {
 	for (long i = 0; i < spins; i++) {
 		long n = pv_ne2k_nic_recv(&nic, rx, sizeof(rx));
+		unsigned int alen;
 
 		if (n < 0)
 			return n;
+		if (n > 0 && answering && (alen = pv_net_answer(rx, (unsigned int)n, nic.mac, 0x0a000002u, tx, sizeof(tx)))) {
+			if (pv_ne2k_nic_send(&nic, tx, alen))
+				return -1;
+			pings += alen > PV_ARP_LEN;
+			continue;
+		}
 		if (n > 0 && !pv_net_udp_parse(rx, (unsigned int)n, 0, u))
 			return n;
 		if (n == 0)
@@ -136,9 +147,11 @@ static int do_send(unsigned int count)
 	return 0;
 }
 
-/* Answer UDP datagrams to port 7 with the same data until "quit". */
+/* Answer UDP datagrams to port 7 with the same data until "quit" (and ARP
+ * and ping meanwhile). */
 static int do_echo(void)
 {
+	answering = 1;
 	for (unsigned int n = 0;; n++) {
 		struct pv_udp_info u;
 		long len = next_udp(&u, 20000000);
@@ -152,7 +165,7 @@ static int do_echo(void)
 		if (pv_ne2k_nic_send(&nic, tx, (unsigned int)len))
 			return fail("echo send", n);
 		if (u.payload_len >= 4 && !memcmp(u.payload, "quit", 4)) {
-			pv_printf("echo ok n=%u\n", n + 1);
+			pv_printf("echo ok n=%u ping=%u\n", n + 1, pings);
 			return 0;
 		}
 	}

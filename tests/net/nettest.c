@@ -12,7 +12,9 @@
  *   sink    post no buffer until the host's go port (0x6f4) reads 1, then
  *           take COUNT frames and print how many came from each domain.
  *   echo    (TAP) answer UDP datagrams to port 7 with the same data and
- *           metadata, until "quit" or COUNT of them.
+ *           metadata, until "quit" or COUNT of them, and ARP and ping for
+ *           10.0.0.2 (pv_net_answer); print "echo ok n=N csum=C gso=G
+ *           ping=P", P the echo requests answered.
  * OPTS: "hostile" (send: bad descriptors first, each with its expected
  * status), "queues=N" (connect N queues; send round-robin over them),
  * "badbuf" (recv: post one buffer with a bad grant first), "lossy" (send:
@@ -386,10 +388,11 @@ static const char *skip(const char *s)
 }
 
 /* Answer count UDP datagrams to port 7 with the same data, on the queue
- * each came in on, keeping its offload metadata (what the TAP gave). */
+ * each came in on, keeping its offload metadata (what the TAP gave); ARP
+ * and ICMP echo requests for IP_B get their answers on the way. */
 static int do_echo(unsigned int count)
 {
-	unsigned int n = 0, csum = 0, gso = 0, b = 0;
+	unsigned int n = 0, csum = 0, gso = 0, b = 0, ping = 0, alen;
 
 	for (unsigned int q = 0; q < nq; q++)
 		post_all(&fs[q], q);
@@ -404,8 +407,15 @@ static int do_echo(unsigned int count)
 		if (recv_one(&rsp, &buf, &q, 4000))
 			return fail("echo: nothing came, after", n);
 		if (rsp.status == PVNET_S_OK &&
-		    !pv_net_udp_parse(buf, rsp.len, rsp.hdr.flags & (PVNET_HDR_F_NEEDS_CSUM | PVNET_HDR_F_DATA_VALID), &u) &&
-		    u.dport == 7) {
+		    (alen = pv_net_answer(buf, rsp.len, fs[q].cfg.mac, IP_B, txbuf(b), TXBUF)) != 0) {
+			if (send_wait(&fs[q], 0, b, alen) != PVNET_S_OK)
+				return fail("echo: answer send", n);
+			b = (b + 1) % NTX;
+			ping += alen > PV_ARP_LEN;
+		} else if (rsp.status == PVNET_S_OK &&
+			   !pv_net_udp_parse(buf, rsp.len, rsp.hdr.flags & (PVNET_HDR_F_NEEDS_CSUM | PVNET_HDR_F_DATA_VALID),
+					     &u) &&
+			   u.dport == 7) {
 			h = rsp.hdr;
 			h.flags &= PVNET_HDR_F_NEEDS_CSUM; /* DATA_VALID is receive-only */
 			h.num_buffers = 0;
@@ -424,7 +434,7 @@ static int do_echo(unsigned int count)
 		while (pvnet_front_tx_done(&fs[q], &trsp))
 			;
 	}
-	pv_printf("echo ok n=%u csum=%u gso=%u\n", n, csum, gso);
+	pv_printf("echo ok n=%u csum=%u gso=%u ping=%u\n", n, csum, gso, ping);
 	return 0;
 }
 

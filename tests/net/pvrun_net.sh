@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# pvrun --net tap=NAME: the nettest guest echoes UDP from the host side of
-# the TAP, in a network namespace this test makes (unshare -n), so the TAP
+# pvrun --net tap=NAME: the nettest guest answers ping and echoes UDP from
+# the host side of the TAP, in a network namespace this test makes (unshare -n), so the TAP
 # and its traffic vanish with it.  Skipped without root or /dev/net/tun.
 # Both doors: the PV device (nettest) and the NE2000 (ne2ktest).
 # usage: pvrun_net.sh PVRUN NETTEST.elf NE2KTEST.elf
@@ -21,6 +21,8 @@ ip link set lo up
 ip link set pvt0 up
 ip addr add 10.0.0.1/24 dev pvt0
 ip neigh replace 10.0.0.2 lladdr 52:54:00:12:34:56 dev pvt0 nud permanent
+# ping: 3 answers within 20 s (the guest may still be starting)
+ping -c 3 -w 20 -W 2 10.0.0.2 > /dev/null || { cat "$out"; echo "pvrun --net door=$door: no answer to ping"; kill $pid; exit 1; }
 python3 - << "PY"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -42,7 +44,7 @@ for size in (1, 100, 1472):
 s.sendto(b"quit", ("10.0.0.2", 7))
 PY
 wait $pid || { cat "$out"; echo "pvrun failed"; exit 1; }
-grep -q "echo ok" "$out" || { cat "$out"; exit 1; }
-echo "pvrun --net door=$door: echo through the TAP works"
+grep -q "echo ok.* ping=[1-9]" "$out" || { cat "$out"; exit 1; }
+echo "pvrun --net door=$door: echo and ping through the TAP work"
 ' sh "$pvrun" "$g" $door
 done

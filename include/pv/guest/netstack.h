@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest SDK: a minimal network stack for examples and tests: IPv4/UDP
- * frames over Ethernet with no ARP (peers' MAC addresses are given), and
- * the Internet checksum.  Addresses and ports are host-order numbers.
+ * frames over Ethernet (peers' MAC addresses are given: the stack sends no
+ * ARP request), the answers a host expects of a neighbour (ARP replies and
+ * ICMP echo replies, for ping), and the Internet checksum.  Addresses and
+ * ports are host-order numbers.
  */
 #ifndef PV_NETSTACK_H
 #define PV_NETSTACK_H
 
 #define PV_ETH_HLEN 14u
 #define PV_UDP_HLEN 42u  /* Ethernet + IPv4 (no options) + UDP */
+#define PV_ARP_LEN 42u   /* Ethernet + ARP for IPv4 over Ethernet */
 
 #define PV_UDP_CSUM_NONE    0 /* checksum field 0 (allowed for IPv4) */
 #define PV_UDP_CSUM_FULL    1 /* computed over the payload already in place */
@@ -41,5 +44,25 @@ int pv_net_udp_parse(const void *frame, unsigned int len, int csum_ok, struct pv
 /* Turn a parsed datagram around in place (swap MACs, addresses, ports);
  * the checksums stay valid. */
 void pv_net_udp_reverse(void *frame);
+
+/*
+ * Answer a frame a host sends to a neighbour: the frame (len bytes, as
+ * received: untrusted) is read only within len; its Ethernet destination
+ * must be mac or broadcast.  When it is
+ *  - an ARP request (Ethernet/IPv4) whose target address is ip: an ARP
+ *    reply saying ip is at mac, PV_ARP_LEN bytes, to the requester;
+ *  - an ICMP echo request to ip (IPv4 of version 4, IHL at least 5 and
+ *    within the total length, total length within the frame, not a
+ *    fragment, a good header checksum, ICMP type 8 code 0 with a good
+ *    checksum): an echo reply from ip with the same identifier, sequence
+ *    number and data, a 20-byte IPv4 header (the request's options are not
+ *    copied), both checksums computed, to the sender's MAC and address;
+ * the answer is written to out (out_size bytes, not overlapping frame) and
+ * its length returned.  Anything else, including a malformed frame or an
+ * answer longer than out_size, gets 0 and out is left as it was (bytes
+ * past len in the frame, such as Ethernet padding, are ignored).
+ */
+unsigned int pv_net_answer(const void *frame, unsigned int len, const unsigned char mac[6], unsigned int ip,
+			   void *out, unsigned int out_size);
 
 #endif
