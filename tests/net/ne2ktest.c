@@ -44,11 +44,15 @@ static long ctl(const unsigned char *dst, unsigned short dport)
 	return pv_ne2k_nic_send(&nic, tx, PV_UDP_HLEN + 4);
 }
 
-/* The next UDP datagram, waiting up to about `spins` polls (answering
- * ARP and ping on the way when `answering`). */
-static long next_udp(struct pv_udp_info *u, long spins)
+/* The next UDP datagram, waiting up to `ms` milliseconds of guest time
+ * (answering ARP and ping on the way when `answering`).  A time, not a
+ * count of polls: a poll's cost varies a hundredfold between KVM and a
+ * loaded emulator, and the peer VM may start seconds later. */
+static long next_udp(struct pv_udp_info *u, unsigned long long ms)
 {
-	for (long i = 0; i < spins; i++) {
+	unsigned long long t0 = pv_rdtsc(), budget = pv_tsc_ticks(ms * 1000000ull);
+
+	while (pv_rdtsc() - t0 < budget) {
 		long n = pv_ne2k_nic_recv(&nic, rx, sizeof(rx));
 		unsigned int alen;
 
@@ -72,15 +76,19 @@ static int do_recv(unsigned int count)
 {
 	unsigned int frames = 0, next = 0;
 	unsigned long long bytes = 0;
+	unsigned char peer[6];
+	int have_peer = 0;
 
 	while (frames < count) {
 		struct pv_udp_info u;
-		long n = next_udp(&u, 2000000);
+		long n = next_udp(&u, 60000);
 		unsigned int seq, plen;
 
 		if (n <= 0)
 			return fail("receive", n);
 		if (u.dport == 1) {
+			memcpy(peer, u.src_mac, 6);
+			have_peer = 1;
 			if (ctl(u.src_mac, 3))
 				return fail("READY", 0);
 			continue;
@@ -104,6 +112,10 @@ static int do_recv(unsigned int count)
 		if (next == count)
 			break;
 	}
+	/* DONE: the sender repeats END until it hears this */
+	for (int i = 0; have_peer && i < 3; i++)
+		if (ctl(peer, 5))
+			return fail("DONE", i);
 	pv_printf("recv ok frames=%u bytes=%llu gso=0 lost=%u\n", frames, bytes, count - frames);
 	return 0;
 }
@@ -114,11 +126,11 @@ static int do_send(unsigned int count)
 	struct pv_udp_info u;
 
 	for (int tries = 0;; tries++) {
-		if (tries > 2000)
+		if (tries > 3000) /* a minute */
 			return fail("no READY", tries);
 		if (ctl(bcast, 1))
 			return fail("HELLO", tries);
-		if (next_udp(&u, 2000) > 0 && u.dport == 3) {
+		if (next_udp(&u, 20) > 0 && u.dport == 3) {
 			memcpy(peer, u.src_mac, 6);
 			break;
 		}
@@ -138,10 +150,14 @@ static int do_send(unsigned int count)
 		for (int i = 0; i < 20; i++)
 			pv_yield();
 	}
-	for (int i = 0; i < 5; i++) { /* END */
-		ctl(peer, 4);
-		for (int k = 0; k < 200; k++)
-			pv_yield();
+	/* END, until the receiver says DONE: a receiver whose ring was full
+	 * drops ENDs as well.  (A receiver that has all the frames says DONE
+	 * unasked, and may be gone.) */
+	for (int tries = 0; tries < 2000; tries++) { /* ~20 s */
+		if (ctl(peer, 4))
+			return fail("END", tries);
+		if (next_udp(&u, 10) > 0 && u.dport == 5)
+			break;
 	}
 	pv_printf("send ok frames=%u\n", count);
 	return 0;
@@ -154,7 +170,7 @@ static int do_echo(void)
 	answering = 1;
 	for (unsigned int n = 0;; n++) {
 		struct pv_udp_info u;
-		long len = next_udp(&u, 20000000);
+		long len = next_udp(&u, 120000);
 
 		if (len <= 0)
 			return fail("echo: nothing came, after", n);
