@@ -8,9 +8,10 @@
  * away during the calls (read-only grants stay read-only), so any access
  * outside a grant faults; inside the granted pages, only the receive
  * buffer's first frame-length bytes may change, and they must hold the
- * frame.  Input: accepted features (32 bits), MTU (16), NGRANTS grant
- * entries (a mode byte, then fields), the transmit request, the receive
- * request, then the contents of the data window.
+ * frame.  Input: the sender's accepted features (32 bits) and MTU (16),
+ * the receiver's (the same guest's RAM serves both), NGRANTS grant entries
+ * (a mode byte, then fields), the transmit request, the receive request,
+ * then the contents of the data window.
  */
 #include <sys/mman.h>
 
@@ -100,12 +101,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nq *q = &nb.q[0];
 	uint8_t *win;
 	uint64_t addr[PVNET_TX_SEGS], rxaddr, fl = 0;
-	uint32_t acc;
+	uint32_t acc, rx_acc;
+	uint16_t rx_mtu;
 	int st, rst = -1;
 	bool overlap = false;
 
 	if (!vm) {
 		vm = fuzz_vm(RAM, 1);
+		/* mprotect() on a huge page splits it, every input */
+		FUZZ_CHECK(madvise(vm->ram, RAM, MADV_NOHUGEPAGE) == 0);
 		nb.vm = vm;
 		q->n = &nb;
 	}
@@ -114,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	acc = (uint32_t)fuzz_take(&in, 4);
 	atomic_store(&nb.accepted, acc);
 	nb.mtu = (uint16_t)fuzz_take(&in, 2);
+	rx_acc = (uint32_t)fuzz_take(&in, 4);
+	rx_mtu = (uint16_t)fuzz_take(&in, 2);
 	memset(prot, 0, sizeof(prot));
 	prot[TABLE_PG] = PROT_READ;
 	take_grants(&in);
@@ -132,9 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = pvnet__tx_prepare(q, &req, &s);
 	if (st == PVNET_S_OK) {
 		pvnet__read_eth(&s.f);
-		if (pvnet__rx_takes(&s.f.hdr, acc) &&
-		    (s.f.hdr.gso_type != PVNET_GSO_NONE || s.f.len <= (uint32_t)nb.mtu + 18u))
-			rst = pvnet__rx_into(vm, &rx, &s.f, acc, &h);
+		if (pvnet__rx_takes(&s.f.hdr, rx_acc) &&
+		    (s.f.hdr.gso_type != PVNET_GSO_NONE || s.f.len <= (uint32_t)rx_mtu + 18u))
+			rst = pvnet__rx_into(vm, &rx, &s.f, rx_acc, &h);
 	}
 	FUZZ_CHECK(s.nmaps <= PVNET_TX_SEGS);
 	pv_grant_unmap_batch(vm, s.maps, s.nmaps);
@@ -182,7 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned int i = 0; i < req.nr_segs; i++)
 		overlap |= addr[i] - WIN_PG * 4096 < rxaddr + fl && rxaddr < addr[i] - WIN_PG * 4096 + req.seg[i].len;
 	FUZZ_CHECK(h.num_buffers == 1);
-	if ((req.hdr.flags & PVNET_HDR_F_NEEDS_CSUM) && !(acc & PVNET_F_GUEST_CSUM)) {
+	FUZZ_CHECK(req.hdr.gso_type == PVNET_GSO_NONE || (rx_acc & PVNET_F_GUEST_CSUM));
+	if ((req.hdr.flags & PVNET_HDR_F_NEEDS_CSUM) && !(rx_acc & PVNET_F_GUEST_CSUM)) {
 		uint32_t at = req.hdr.csum_start + req.hdr.csum_offset;
 
 		FUZZ_CHECK(h.flags == PVNET_HDR_F_DATA_VALID);

@@ -192,7 +192,8 @@ put('linux', 'no-64bit', linux(bzimage(xloadflags=0), None, b'x' * 3000))
 put('linux', 'odd-align', linux(bzimage(pref=0x123456, align=0x10000, init_size=0), b'rd', b''))
 
 
-# ---- netdesc: accepted, mtu, 16 grants (mode, npages, frame), tx request, rx request, the data window ----
+# ---- netdesc: sender's accepted and mtu, receiver's, 16 grants (mode, npages, frame), tx request, rx request,
+#      the data window ----
 NET_WIN_PG = 0x101
 
 
@@ -220,7 +221,8 @@ def grants(lst):
     return b''.join(lst)
 
 
-# grants: 0 = tx pages 0-1 (read-only), 1 = tx page 4, 2 = rx pages 8-9 (rw), 3 = rx read-only, 4 = far, 5 = other domain
+# grants: 0 = tx pages 0-1 (read-only), 1 = tx page 4, 2 = rx pages 8-9 (rw), 3 = rx read-only, 4 = far,
+# 5 = other domain
 G = grants([ngrant(2, 0, ro=True), ngrant(1, 4), ngrant(2, 8), ngrant(1, 12, ro=True), ngrant_far(3, 1 << 40),
             ngrant(1, 16, domid=1)])
 eth = bytes.fromhex('525400123456525400abcdef0800')
@@ -231,21 +233,24 @@ data = bytearray(0x5000)
 data[0:len(pkt)] = pkt
 data[0x4000:0x4010] = b'second segment!!'
 F_ALL = 0xfff
-put('netdesc', 'plain', struct.pack('<IH', 0, 1500) + G + tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 2048) +
+put('netdesc', 'plain', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
+    tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 2048) +
     bytes(data))
-put('netdesc', 'two-segs', struct.pack('<IH', F_ALL, 1500) + G + tx_req(len(pkt) + 16, [(0, 0, len(pkt)), (1, 0, 16)]) +
+put('netdesc', 'two-segs', struct.pack('<IHIH', F_ALL, 1500, F_ALL, 1500) + G +
+    tx_req(len(pkt) + 16, [(0, 0, len(pkt)), (1, 0, 16)]) +
     rx_req(2, 100, 4096) + bytes(data))
-put('netdesc', 'csum-fixup', struct.pack('<IH', 1, 1500) + G +
+put('netdesc', 'csum-fixup', struct.pack('<IHIH', 1, 1500, 0, 1500) + G +
     tx_req(len(pkt), [(0, 0, len(pkt))], flags=1, csum_start=34, csum_offset=6) + rx_req(2, 0, 1600) + bytes(data))
-put('netdesc', 'gso-tcp4', struct.pack('<IH', F_ALL, 1500) + G +
+put('netdesc', 'gso-tcp4', struct.pack('<IHIH', F_ALL, 1500, F_ALL, 1500) + G +
     tx_req(8000, [(0, 0, 8000)], flags=1, gso=1, hdr_len=54, gso_size=1448, csum_start=34, csum_offset=16) +
     rx_req(2, 0, 8192) + bytes(data))
-put('netdesc', 'rx-small', struct.pack('<IH', 0, 1500) + G + tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 20) +
+put('netdesc', 'rx-small', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
+    tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 20) +
     bytes(data))
-put('netdesc', 'rx-readonly', struct.pack('<IH', 0, 1500) + G + tx_req(len(pkt), [(0, 0, len(pkt))]) +
+put('netdesc', 'rx-readonly', struct.pack('<IHIH', 0, 1500, 0, 1500) + G + tx_req(len(pkt), [(0, 0, len(pkt))]) +
     rx_req(3, 0, 2048) + bytes(data))
-put('netdesc', 'bad-grants', struct.pack('<IH', 0, 1500) + G +
+put('netdesc', 'bad-grants', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
     tx_req(64, [(4, 0, 16), (5, 0, 16), (0, 8190, 16), (1, 4095, 16)]) + rx_req(2, 0, 2048) + bytes(data))
-put('netdesc', 'rx-overlap', struct.pack('<IH', 0, 1500) + G + tx_req(len(pkt), [(2, 0, len(pkt))]) +
+put('netdesc', 'rx-overlap', struct.pack('<IHIH', 0, 1500, 0, 1500) + G + tx_req(len(pkt), [(2, 0, len(pkt))]) +
     rx_req(2, 0x10, 2048) + bytes(data))
 print('seeds written under', os.path.join(HERE, 'corpus'), file=sys.stderr)
