@@ -89,7 +89,13 @@ static int read_file(struct pv_vm *vm, const char *what, const char *path, uint6
 		pv__set_error(vm, "%s %s: %s", what, path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		pv__set_error(vm, "%s %s: %s", what, path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		pv__set_error(vm, "%s %s: not a regular file", what, path);
 		close(fd);
@@ -198,7 +204,8 @@ int pv_vm_load_linux(struct pv_vm *vm, const char *kernel, const char *initrd, c
 	load = img[BP_RELOCATABLE] ? get32(img + BP_PREF_ADDRESS) | (uint64_t)get32(img + BP_PREF_ADDRESS + 4) << 32
 				   : 0x100000;
 	if (img[BP_RELOCATABLE] && align && (align & (align - 1)) == 0)
-		load = (load + align - 1) & ~(uint64_t)(align - 1);
+		load = load > UINT64_MAX - (align - 1) ? UINT64_MAX /* fits nowhere: refused below */
+						       : (load + align - 1) & ~(uint64_t)(align - 1);
 	if (load < 0x100000)
 		load = 0x100000;
 	need = get32(img + BP_INIT_SIZE);

@@ -25,6 +25,7 @@ struct img {
 	uint32_t cmdline_size;
 	uint32_t init_size;
 	size_t payload;
+	uint64_t pref_address;    /* 0: 16 MiB */
 	bool no_magic;
 };
 
@@ -56,7 +57,7 @@ static char *write_image(const struct img *i)
 	b[0x234] = 1;                     /* relocatable */
 	put16(b + 0x236, i->xloadflags);
 	put32(b + 0x238, i->cmdline_size);
-	put32(b + 0x258, 16u << 20);      /* pref_address */
+	memcpy(b + 0x258, &(uint64_t){ i->pref_address ? i->pref_address : 16u << 20 }, 8); /* pref_address */
 	put32(b + 0x260, i->init_size);
 	for (size_t k = setup; k < len; k++)
 		b[k] = (uint8_t)(k * 7);
@@ -147,6 +148,16 @@ BACKEND_TEST(linux_boot, refuses_a_kernel_larger_than_ram)
 
 	i.init_size = 96u << 20; /* from 16 MiB in a 64 MiB VM */
 	expect(b, &i, NULL, NULL, -EFBIG, "needs 96 MiB of RAM");
+}
+
+BACKEND_TEST(linux_boot, refuses_a_preferred_address_that_wraps_when_aligned)
+{
+	struct img i = good;
+
+	/* Rounded up to the 2 MiB kernel_alignment it would wrap to 0 (and
+	 * then be "clamped" to 1 MiB); found by tests/fuzz/fuzz_linux. */
+	i.pref_address = 0xffffffffffe00001ull;
+	expect(b, &i, NULL, NULL, -EFBIG, "needs 4 MiB of RAM from 0xffffffffffffffff");
 }
 
 BACKEND_TEST(linux_boot, refuses_an_initramfs_larger_than_ram)

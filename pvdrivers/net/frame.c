@@ -133,8 +133,10 @@ struct pvnet_hdr pvnet__rx_fixup(uint8_t *frame, uint32_t len, const struct pvne
 
 void pvnet__copy_out(uint8_t *dst, const struct pvnet_frame *f)
 {
+	/* memmove: a guest with two ports on one switch may post a receive
+	 * buffer over the frame it sends from the other one. */
 	for (unsigned int i = 0; i < f->niov; i++) {
-		memcpy(dst, f->iov[i].iov_base, f->iov[i].iov_len);
+		memmove(dst, f->iov[i].iov_base, f->iov[i].iov_len);
 		dst += f->iov[i].iov_len;
 	}
 }

@@ -101,11 +101,7 @@ static struct txslot *get_slot(struct nq *q)
 	return NULL;
 }
 
-/*
- * Validate a copied-out request and map its grants into s.  Returns
- * PVNET_S_*; on PVNET_S_OK the frame's iovecs point at the mapped grants.
- */
-static int tx_prepare(struct nq *q, const struct pvnet_tx_req *req, struct txslot *s)
+int pvnet__tx_prepare(struct nq *q, const struct pvnet_tx_req *req, struct txslot *s)
 {
 	struct pv_netback *n = q->n;
 	int st = pvnet__check_tx(req, atomic_load(&n->accepted), PVNET_TX_SEGS, (uint32_t)n->mtu + 18);
@@ -145,7 +141,7 @@ static void tx_handle(struct nq *q, const struct pvnet_tx_req *req)
 	s->id = req->id;
 	s->sent = false;
 	s->nmaps = 0;
-	st = tx_prepare(q, req, s);
+	st = pvnet__tx_prepare(q, req, s);
 	if (st != PVNET_S_OK) {
 		pthread_mutex_lock(&q->txlock);
 		pv_grant_unmap_batch(q->n->vm, s->maps, s->nmaps);
@@ -179,6 +175,23 @@ static void rx_respond(struct nq *q, uint64_t id, uint32_t len, int status, cons
 		q->rx_broken = true;
 }
 
+int pvnet__rx_into(struct pv_vm *vm, const struct pvnet_rx_req *req, const struct pvnet_frame *f, uint32_t acc,
+		   struct pvnet_hdr *h)
+{
+	struct pv_grant_op m = { .ref = req->gref, .offset = req->offset, .len = req->len, .write = true };
+
+	if (req->len < PVNET_FRAME_MIN || req->len > PVNET_FRAME_MAX || pv_grant_map_batch(vm, 0, &m, 1) != 1)
+		return PVNET_S_INVALID;
+	if (f->len > req->len) {
+		pv_grant_unmap_batch(vm, &m, 1);
+		return PVNET_S_DROPPED;
+	}
+	pvnet__copy_out(m.ptr, f);
+	*h = pvnet__rx_fixup(m.ptr, f->len, &f->hdr, acc);
+	pv_grant_unmap_batch(vm, &m, 1);
+	return PVNET_S_OK;
+}
+
 /* Put f into the next posted buffer (rxlock held).  Returns 1 (delivered),
  * 0 (no buffer now) or -1 (dropped: cannot be taken, or a broken ring). */
 static int try_rx(struct nq *q, struct pvnet_frame *f)
@@ -192,7 +205,6 @@ static int try_rx(struct nq *q, struct pvnet_frame *f)
 		return -1;
 	for (;;) {
 		struct pvnet_rx_req req;
-		struct pv_grant_op m;
 		struct pvnet_hdr h;
 		int space = pv_ring_space(&q->rxrsp), r;
 
@@ -205,24 +217,20 @@ static int try_rx(struct nq *q, struct pvnet_frame *f)
 			q->rx_broken |= r < 0;
 			return r < 0 ? -1 : 0;
 		}
-		m = (struct pv_grant_op){ .ref = req.gref, .offset = req.offset, .len = req.len, .write = true };
-		if (req.len < PVNET_FRAME_MIN || req.len > PVNET_FRAME_MAX || pv_grant_map_batch(n->vm, 0, &m, 1) != 1) {
+		r = pvnet__rx_into(n->vm, &req, f, acc, &h);
+		if (r == PVNET_S_INVALID) {
 			rx_respond(q, req.id, 0, PVNET_S_INVALID, NULL);
 			atomic_fetch_add(&q->st.rx_bad_buffers, 1);
 			pv_ring_release(&q->rxreq);
 			pvnet__push(q, &q->rxrsp);
 			continue;
 		}
-		if (f->len > req.len) { /* the buffer comes back unused */
-			pv_grant_unmap_batch(n->vm, &m, 1);
+		if (r == PVNET_S_DROPPED) { /* the buffer comes back unused */
 			rx_respond(q, req.id, 0, PVNET_S_DROPPED, NULL);
 			pv_ring_release(&q->rxreq);
 			pvnet__push(q, &q->rxrsp);
 			return -1;
 		}
-		pvnet__copy_out(m.ptr, f);
-		h = pvnet__rx_fixup(m.ptr, f->len, &f->hdr, acc);
-		pv_grant_unmap_batch(n->vm, &m, 1);
 		rx_respond(q, req.id, f->len, PVNET_S_OK, &h);
 		atomic_fetch_add(&q->st.rx_frames, 1);
 		atomic_fetch_add(&q->st.rx_bytes, f->len);

@@ -111,6 +111,21 @@ int pvnet__queue_confine(struct nq *q);
 void *pvnet__switch_thread(void *arg);
 void *pvnet__tap_thread(void *arg);
 
+/* Validate a copied-out transmit request and map its grants into s (the
+ * switch data path; internal, also for tests/fuzz).  Returns PVNET_S_*; on
+ * PVNET_S_OK the frame's hdr, len and iovecs describe the mapped grants.
+ * Whatever mapped (s->maps, s->nmaps; status 0) is the caller's to unmap,
+ * whatever the result. */
+int pvnet__tx_prepare(struct nq *q, const struct pvnet_tx_req *req, struct txslot *s);
+
+/* Copy f into the posted receive buffer req (copied out) of a guest that
+ * accepted acc, completing its checksum if the guest did not accept
+ * partial ones; the grant is mapped only for the copy.  Returns PVNET_S_OK
+ * (*h: the header to answer with), PVNET_S_INVALID (a bad buffer) or
+ * PVNET_S_DROPPED (f does not fit).  Internal, also for tests/fuzz. */
+int pvnet__rx_into(struct pv_vm *vm, const struct pvnet_rx_req *req, const struct pvnet_frame *f, uint32_t acc,
+		   struct pvnet_hdr *h);
+
 /* The netback's switch port operations. */
 extern const struct pvsw_port_ops pvnet__port_ops;
 

@@ -41,24 +41,50 @@ static const struct pv_backend_ops null_ops = {
 	.vcpu_kick = null_vcpu,
 };
 
+/* The same, claiming the PC platform: no guest runs, so no interrupt is
+ * ever injected (irq_line NULL), but the PC devices and the Linux loader
+ * can be driven. */
+static const struct pv_backend_ops null_pc_ops = {
+	.name = "fuzz-pc",
+	.flags = PV_BACKEND_PC,
+	.probe = null_probe,
+	.vm_init = null_vm_init,
+	.vm_fini = null_vm_fini,
+	.vcpu_init = null_vcpu_init,
+	.vcpu_fini = null_vcpu,
+	.vcpu_run = null_vcpu,
+	.vcpu_kick = null_vcpu,
+};
+
 static void quiet_console(void *opaque, const char *buf, size_t len)
 {
 	(void)opaque, (void)buf, (void)len;
 }
 
-struct pv_vm *fuzz_vm(uint64_t ram_size, unsigned int vcpus)
+static struct pv_vm *create(uint64_t ram_size, unsigned int vcpus, enum pv_platform platform,
+			    const struct pv_backend_ops *ops)
 {
 	struct pv_vm_config cfg = { .ram_size = ram_size, .vcpus = vcpus, .backend = PV_BACKEND_EMU,
-				    .console = quiet_console };
+				    .platform = platform, .console = quiet_console };
 	struct pv_vm *vm;
 
-	pv__register_emu(&null_ops);
+	pv__register_emu(ops);
 	if (pv_vm_create(&cfg, &vm) < 0) {
 		fprintf(stderr, "fuzz: cannot create a VM: %s\n", pv_last_error());
 		abort();
 	}
 	fuzz_vm_reset(vm);
 	return vm;
+}
+
+struct pv_vm *fuzz_vm(uint64_t ram_size, unsigned int vcpus)
+{
+	return create(ram_size, vcpus, PV_PLATFORM_LIBPV, &null_ops);
+}
+
+struct pv_vm *fuzz_vm_pc(uint64_t ram_size, unsigned int vcpus)
+{
+	return create(ram_size, vcpus, PV_PLATFORM_PC, &null_pc_ops);
 }
 
 void fuzz_vm_reset(struct pv_vm *vm)

@@ -21,6 +21,9 @@
  * (ram_size bytes, vcpus vCPUs); aborts if that fails. */
 struct pv_vm *fuzz_vm(uint64_t ram_size, unsigned int vcpus);
 
+/* The same for a PV_PLATFORM_PC VM (the backend claims PV_BACKEND_PC). */
+struct pv_vm *fuzz_vm_pc(uint64_t ram_size, unsigned int vcpus);
+
 /* Put vm back as fuzz_vm left it, apart from RAM: no grant table, no event
  * page or port, not stopping, vCPU 0 up and running. */
 void fuzz_vm_reset(struct pv_vm *vm);

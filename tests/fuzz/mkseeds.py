@@ -155,4 +155,102 @@ put('ata', 'write-read', w8(6, 0xe0) + w8(2, 1) + w8(3, 5) + w8(4, 0) + w8(5, 0)
 put('ata', 'lba48-multiple', w8(6, 0x40) + w8(2, 4) + w8(7, 0xc6) + w8(2, 0) + w8(2, 8) + w8(3, 0) + w8(3, 0x70) +
     w8(4, 0) + w8(4, 0) + w8(5, 0) + w8(5, 0) + w8(7, 0x29) + string(False, 1024) + rd(7) + w8(8, 0x86) + rd(5))
 put('ata', 'past-end', w8(6, 0xe0) + w8(2, 4) + w8(3, 0x7e) + w8(7, 0x20) + rd(1) + rd(3) + w8(7, 0xe7) + w8(7, 0x90) + rd(1))
+
+# ---- linux: flags (1 initramfs, 2 command line), initramfs length, command line length, those, the bzImage ----
+def bzimage(setup_sects=1, version=0x020f, loadflags=1, xloadflags=3, reloc=1, pref=0x200000, align=0x200000,
+            init_size=0x100000, cmdline_size=2047, initrd_max=0x7fffffff, body=b'\xf4' * 0x400):
+    img = bytearray(((setup_sects or 4) + 1) * 512)
+    img[0x1f1] = setup_sects
+    struct.pack_into('<H', img, 0x1fe, 0xaa55)
+    img[0x200:0x202] = bytes([0xeb, 0x66])          # jmp over the header to 0x268
+    img[0x202:0x206] = b'HdrS'
+    struct.pack_into('<H', img, 0x206, version)
+    img[0x211] = loadflags
+    struct.pack_into('<I', img, 0x22c, initrd_max)
+    struct.pack_into('<I', img, 0x230, align)
+    img[0x234] = reloc
+    struct.pack_into('<H', img, 0x236, xloadflags)
+    struct.pack_into('<I', img, 0x238, cmdline_size)
+    struct.pack_into('<Q', img, 0x258, pref)
+    struct.pack_into('<I', img, 0x260, init_size)
+    return bytes(img) + body
+
+
+def linux(kernel, initrd=None, cmdline=None):
+    rd, cl = initrd or b'', cmdline or b''
+    return bytes([(1 if initrd is not None else 0) | (2 if cmdline is not None else 0)]) + \
+        struct.pack('<HH', len(rd), len(cl)) + rd + cl + kernel
+
+
+put('linux', 'minimal', linux(bzimage()))
+put('linux', 'initrd-cmdline', linux(bzimage(), b'070701' + bytes(250), b'console=ttyS0 root=/dev/ram0'))
+put('linux', 'fixed-1mib', linux(bzimage(setup_sects=4, reloc=0, xloadflags=1), None, b'quiet'))
+put('linux', 'pref-16mib', linux(bzimage(pref=0x1000000)))
+put('linux', 'setup-sects-0', linux(bzimage(setup_sects=0, init_size=0x280000), b'\x00' * 4096))
+put('linux', 'old-protocol', linux(bzimage(version=0x020a)))
+put('linux', 'no-64bit', linux(bzimage(xloadflags=0), None, b'x' * 3000))
+put('linux', 'odd-align', linux(bzimage(pref=0x123456, align=0x10000, init_size=0), b'rd', b''))
+
+
+# ---- netdesc: sender's accepted and mtu, receiver's, 16 grants (mode, npages, frame), tx request, rx request,
+#      the data window ----
+NET_WIN_PG = 0x101
+
+
+def ngrant(npages, page, ro=False, domid=0, permit=True):
+    return bytes([(1 if ro else 0) | (2 if domid else 0) | (0 if permit else 0x10), npages, page])
+
+
+def ngrant_far(npages, frame):
+    return bytes([0x80]) + struct.pack('<IQ', npages, frame)
+
+
+def tx_req(total, segs, flags=0, gso=0, hdr_len=0, gso_size=0, csum_start=0, csum_offset=0, rid=1):
+    r = struct.pack('<QIHH', rid, total, len(segs), 0)
+    r += struct.pack('<BBHHHHH', flags, gso, hdr_len, gso_size, csum_start, csum_offset, 0) + bytes(4)
+    r += b''.join(struct.pack('<IIII', g, o, ln, 0) for g, o, ln in segs)
+    return r + bytes(304 - len(r))
+
+
+def rx_req(gref, offset, ln, rid=9):
+    return struct.pack('<QIIII', rid, gref, offset, ln, 0)
+
+
+def grants(lst):
+    lst = list(lst) + [ngrant(0, 0, permit=False)] * (16 - len(lst))
+    return b''.join(lst)
+
+
+# grants: 0 = tx pages 0-1 (read-only), 1 = tx page 4, 2 = rx pages 8-9 (rw), 3 = rx read-only, 4 = far,
+# 5 = other domain
+G = grants([ngrant(2, 0, ro=True), ngrant(1, 4), ngrant(2, 8), ngrant(1, 12, ro=True), ngrant_far(3, 1 << 40),
+            ngrant(1, 16, domid=1)])
+eth = bytes.fromhex('525400123456525400abcdef0800')
+ip = bytes.fromhex('4500002e0000400040110000c0a80001c0a80002')
+udp = bytes.fromhex('d431003500') + bytes([0x1a, 0, 0])
+pkt = eth + ip + udp + b'fuzz me please!!!!'
+data = bytearray(0x5000)
+data[0:len(pkt)] = pkt
+data[0x4000:0x4010] = b'second segment!!'
+F_ALL = 0xfff
+put('netdesc', 'plain', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
+    tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 2048) +
+    bytes(data))
+put('netdesc', 'two-segs', struct.pack('<IHIH', F_ALL, 1500, F_ALL, 1500) + G +
+    tx_req(len(pkt) + 16, [(0, 0, len(pkt)), (1, 0, 16)]) +
+    rx_req(2, 100, 4096) + bytes(data))
+put('netdesc', 'csum-fixup', struct.pack('<IHIH', 1, 1500, 0, 1500) + G +
+    tx_req(len(pkt), [(0, 0, len(pkt))], flags=1, csum_start=34, csum_offset=6) + rx_req(2, 0, 1600) + bytes(data))
+put('netdesc', 'gso-tcp4', struct.pack('<IHIH', F_ALL, 1500, F_ALL, 1500) + G +
+    tx_req(8000, [(0, 0, 8000)], flags=1, gso=1, hdr_len=54, gso_size=1448, csum_start=34, csum_offset=16) +
+    rx_req(2, 0, 8192) + bytes(data))
+put('netdesc', 'rx-small', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
+    tx_req(len(pkt), [(0, 0, len(pkt))]) + rx_req(2, 0, 20) +
+    bytes(data))
+put('netdesc', 'rx-readonly', struct.pack('<IHIH', 0, 1500, 0, 1500) + G + tx_req(len(pkt), [(0, 0, len(pkt))]) +
+    rx_req(3, 0, 2048) + bytes(data))
+put('netdesc', 'bad-grants', struct.pack('<IHIH', 0, 1500, 0, 1500) + G +
+    tx_req(64, [(4, 0, 16), (5, 0, 16), (0, 8190, 16), (1, 4095, 16)]) + rx_req(2, 0, 2048) + bytes(data))
+put('netdesc', 'rx-overlap', struct.pack('<IHIH', 0, 1500, 0, 1500) + G + tx_req(len(pkt), [(2, 0, len(pkt))]) +
+    rx_req(2, 0x10, 2048) + bytes(data))
 print('seeds written under', os.path.join(HERE, 'corpus'), file=sys.stderr)
