@@ -30,6 +30,13 @@ struct bench_device {
 
 extern const struct bench_device bench_hypercall, bench_ring, bench_blk, bench_cpu, bench_net, bench_soak;
 
+/*
+ * blk with a Linux guest (bench_linux.c): boot the stock kernel (kernel, or
+ * the realkvm cache's) with initrd (or the build's linux-bench.cpio) through
+ * each door and print exits per request as KVM counts them.  0 or 1.
+ */
+int bench_linux(const struct bench_opts *o, const char *kernel, const char *initrd);
+
 /* blk: whether (name) is one of its workloads. */
 bool bench_blk_workload(const char *name);
 

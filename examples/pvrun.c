@@ -72,7 +72,9 @@ static const char usage[] =
 	"  --cpus N           vCPUs, 1 to 64 (default 1)\n"
 	"  --cmdline STR      guest command line\n"
 	"  --disk PATH[,ro]   a PV disk (raw image or block device), read-only with ,ro\n"
-	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro\n"
+	"  --ata PATH[,ro]    the emulated ATA disk (primary channel), read-only with ,ro;\n"
+	"                     with --kernel, Linux's pata_legacy drives it (the PC then has\n"
+	"                     full ACPI and 8259 PICs, for its ISA IRQ 14)\n"
 	"  --net tap=NAME[,door=pv|ne2k][,mac=MAC]\n"
 	"                     a network device on TAP NAME (attached, or created: needs\n"
 	"                     CAP_NET_ADMIN): the PV device (default) or the emulated NE2000\n"
@@ -338,6 +340,9 @@ static int run(struct pvrun_spec *spec, bool stats, const char *json)
 	if (spec->boot_linux) {
 		cfg.platform = PV_PLATFORM_PC;
 		cfg.console_stdin = true;
+		/* pata_legacy takes the ATA disk's interrupt as ISA IRQ 14 */
+		for (unsigned int i = 0; i < spec->nr_disks; i++)
+			cfg.pc_legacy_pic |= spec->disks[i].bus == PVRUN_BUS_IDE;
 		cfg.sandbox = PV_SANDBOX_OFF;
 		cfg.cmdline = NULL;
 	}

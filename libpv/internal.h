@@ -58,6 +58,8 @@
 #define PV_PC_COM1        0x3f8
 #define PV_PC_COM1_IRQ    4
 #define PV_PC_ACPI_PORT   0x600      /* sleep control, sleep status, reset */
+#define PV_PC_PM1_EVT     0x608      /* pc_legacy_pic: PM1a status and enable (4 ports) */
+#define PV_PC_PM1_CNT     0x60c      /* pc_legacy_pic: PM1a control (2 ports) */
 
 /* vCPU registers at entry (the rest is fixed by the layout above). */
 struct pv_boot_regs {
@@ -163,6 +165,7 @@ struct pv_vm {
 	struct pv_control *control;             /* the control thread while a sandboxed run lasts */
 	enum pv_platform platform;
 	bool console_stdin;
+	bool pc_legacy_pic;      /* pv_vm_config.pc_legacy_pic */
 	struct pv_pc *pc;        /* PV_PLATFORM_PC devices (pc.c) */
 	atomic_int pc_status;    /* PV_PC_STATUS_PORT */
 

@@ -88,6 +88,20 @@ static void uart_update_irq(struct pv_pc *pc)
 	}
 }
 
+int pv_vm_irq_line(struct pv_vm *vm, unsigned int irq, bool level)
+{
+	int r;
+
+	if (!vm || irq > 15)
+		return -EINVAL;
+	if (vm->platform != PV_PLATFORM_PC || !vm->ops->irq_line)
+		return -EOPNOTSUPP;
+	r = vm->ops->irq_line(vm, irq, level);
+	if (r == 0 && level)
+		atomic_fetch_add(&vm->interrupts, 1);
+	return r;
+}
+
 static void panic_end(struct pv_pc *pc)
 {
 	pv__vm_end(pc->vm, -EFAULT, 0, "guest kernel panic: %s (the line before it: %s)", pc->panic,
@@ -306,6 +320,27 @@ static int acpi_io(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data
 	return 0;
 }
 
+/* PM1a (pc_legacy_pic): no events; control reads SCI_EN (ACPI mode) and
+ * takes SLP_TYP 5 with SLP_EN as the power-off. */
+static int pm1_io(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, unsigned int size, bool write)
+{
+	struct pv_pc *pc = opaque;
+	uint8_t *p = data;
+
+	(void)vcpu;
+	if (!write) {
+		memset(p, 0, size);
+		if (addr == PV_PC_PM1_CNT)
+			p[0] = 1; /* SCI_EN */
+		return 0;
+	}
+	/* SLP_TYP is bits 10-12 and SLP_EN bit 13: the high byte */
+	if ((addr == PV_PC_PM1_CNT + 1 || (addr == PV_PC_PM1_CNT && size >= 2)) &&
+	    (p[addr == PV_PC_PM1_CNT ? 1 : 0] & 0x3c) == (0x20 | 5 << 2))
+		pv__vm_end(pc->vm, 0, atomic_load(&pc->vm->pc_status), "the guest powered off (ACPI S5)");
+	return 0;
+}
+
 static int status_io(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, unsigned int size, bool write)
 {
 	struct pv_pc *pc = opaque;
@@ -390,6 +425,9 @@ int pv__pc_init(struct pv_vm *vm)
 	    (r = pv_vm_add_pio(vm, "i8042-cmd", 0x64, 1, i8042_io, pc)) < 0 ||
 	    (r = pv_vm_add_pio(vm, "acpi", PV_PC_ACPI_PORT, 3, acpi_io, pc)) < 0 ||
 	    (r = pv_vm_add_pio(vm, "status", PV_PC_STATUS_PORT, 1, status_io, pc)) < 0)
+		return r;
+	if (vm->pc_legacy_pic && ((r = pv_vm_add_pio(vm, "acpi-pm1", PV_PC_PM1_EVT, 4, pm1_io, pc)) < 0 ||
+				  (r = pv_vm_add_pio(vm, "acpi-pm1-cnt", PV_PC_PM1_CNT, 2, pm1_io, pc)) < 0))
 		return r;
 	return 0;
 }

@@ -8,6 +8,11 @@
  *                        -> DSDT (\_S5 and COM1: PNP0501, 0x3f8, IRQ 4)
  *                -> MADT (a LAPIC per vCPU, the IOAPIC, LINT1 = NMI,
  *                   ISA IRQs 1-15 identity-mapped, edge, active high)
+ *
+ * With pc_legacy_pic the FADT is a full one instead (no HW_REDUCED_ACPI:
+ * PM1a event and control blocks at PV_PC_PM1_EVT/CNT, SCI 9, no SMI
+ * command, so already in ACPI mode; a FACS) and the MADT says PCAT_COMPAT:
+ * Linux then keeps the 8259 PICs and ISA IRQs 0-15 under their own numbers.
  */
 #include <string.h>
 
@@ -18,6 +23,7 @@
 #define FADT_ADDR (PV_LX_ACPI_ADDR + 0x100)
 #define MADT_ADDR (PV_LX_ACPI_ADDR + 0x300)
 #define DSDT_ADDR (PV_LX_ACPI_ADDR + 0x800)
+#define FACS_ADDR (PV_LX_ACPI_ADDR + 0x240)  /* 64-byte aligned, after the FADT */
 #define HDR 36
 
 static void put16(uint8_t *p, uint16_t v)
@@ -75,6 +81,14 @@ static void gas_io8(uint8_t *g, uint16_t port)
 	g[1] = 8; /* bit width */
 	g[3] = 1; /* byte access */
 	put64(g + 4, port);
+}
+
+/* The same for a register of `bits` bits, accessed as a whole. */
+static void gas_io(uint8_t *g, uint16_t port, uint8_t bits)
+{
+	gas_io8(g, port);
+	g[1] = bits;
+	g[3] = bits == 32 ? 3 : bits == 16 ? 2 : 1;
 }
 
 /* ---- AML: just enough to name \_S5 and describe COM1 ---- */
@@ -158,9 +172,29 @@ uint64_t pv__pc_acpi_build(struct pv_vm *vm)
 
 	header(fadt, "FACP", 276, 6);
 	put32(fadt + 40, (uint32_t)DSDT_ADDR);
-	put16(fadt + 46, 9);                         /* SCI_INT (unused: hardware-reduced) */
+	put16(fadt + 46, 9);                         /* SCI_INT (never raised) */
 	put16(fadt + 109, 0x0024);                   /* IAPC_BOOT_ARCH: no VGA, no CMOS RTC, no 8042 */
-	put32(fadt + 112, 1u << 20 | 1u << 10);      /* HW_REDUCED_ACPI, RESET_REG_SUP */
+	if (vm->pc_legacy_pic) {
+		uint8_t *facs = ram + FACS_ADDR;
+
+		memcpy(facs, "FACS", 4);
+		put32(facs + 4, 64);
+		facs[32] = 2;                        /* version */
+		put32(fadt + 36, (uint32_t)FACS_ADDR); /* FIRMWARE_CTRL */
+		put64(fadt + 132, FACS_ADDR);        /* X_FIRMWARE_CTRL */
+		put32(fadt + 56, PV_PC_PM1_EVT);     /* PM1a_EVT_BLK */
+		put32(fadt + 64, PV_PC_PM1_CNT);     /* PM1a_CNT_BLK */
+		fadt[88] = 4;                        /* PM1_EVT_LEN */
+		fadt[89] = 2;                        /* PM1_CNT_LEN */
+		put16(fadt + 96, 101);               /* P_LVL2_LAT: no C2 */
+		put16(fadt + 98, 1001);              /* P_LVL3_LAT: no C3 */
+		gas_io(fadt + 148, PV_PC_PM1_EVT, 32); /* X_PM1a_EVT_BLK */
+		gas_io(fadt + 172, PV_PC_PM1_CNT, 16); /* X_PM1a_CNT_BLK */
+		/* RESET_REG_SUP, PWR_BUTTON and SLP_BUTTON (none as fixed features), WBINVD */
+		put32(fadt + 112, 1u << 10 | 1u << 5 | 1u << 4 | 1u << 0);
+	} else {
+		put32(fadt + 112, 1u << 20 | 1u << 10); /* HW_REDUCED_ACPI, RESET_REG_SUP */
+	}
 	gas_io8(fadt + 116, PV_PC_ACPI_PORT + 2);    /* RESET_REG */
 	fadt[128] = 1;                               /* RESET_VALUE */
 	put64(fadt + 140, DSDT_ADDR);                /* X_DSDT */
@@ -171,7 +205,8 @@ uint64_t pv__pc_acpi_build(struct pv_vm *vm)
 
 	mlen = HDR + 8 + 8 * vm->nr_vcpus + 12 + 6 + 10 * 15;
 	header(madt, "APIC", mlen, 5);
-	put32(madt + 36, 0xfee00000u);               /* local APIC address; flags 0: no 8259 */
+	put32(madt + 36, 0xfee00000u);               /* local APIC address */
+	put32(madt + 40, vm->pc_legacy_pic ? 1 : 0); /* PCAT_COMPAT: 8259s present */
 	e = madt + HDR + 8;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++, e += 8) {
 		e[0] = 0; /* processor local APIC */

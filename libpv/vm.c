@@ -266,6 +266,7 @@ int pv_vm_create(const struct pv_vm_config *cfg, struct pv_vm **out)
 	}
 	vm->platform = cfg->platform;
 	vm->console_stdin = cfg->console_stdin;
+	vm->pc_legacy_pic = cfg->pc_legacy_pic;
 	vm->ram_size = cfg->ram_size;
 	vm->map_end = cfg->ram_size;
 	vm->guest_min = PV_GUEST_LOAD_MIN;

@@ -86,6 +86,7 @@ Test(null, devices)
 	cr_assert_null(a);
 	cr_assert_eq(pv_vm_device_call(NULL, NULL, NULL), -EINVAL);
 	cr_assert_eq(pv_vm_sandbox_thread(NULL), -EINVAL);
+	cr_assert_eq(pv_vm_irq_line(NULL, 14, true), -EINVAL);
 	cr_assert_eq(pv_vm_sandbox(NULL), PV_SANDBOX_OFF);
 }
 
@@ -107,5 +108,7 @@ Test(null, arguments)
 	cr_assert_eq(pv_ata_attach(vm, &(struct pv_ata_config){ .path = "/dev/null" }, NULL), -EINVAL);
 	cr_assert_eq(pv_evtchn_alloc_monitor(vm, NULL), -EINVAL);
 	cr_assert_eq(pv_vm_add_pio(vm, "x", 0x700, 1, NULL, NULL), -EINVAL);
+	cr_assert_eq(pv_vm_irq_line(vm, 16, true), -EINVAL);
+	cr_assert_eq(pv_vm_irq_line(vm, 14, true), -EOPNOTSUPP, "a libpv-platform VM has no ISA interrupts");
 	pv_vm_destroy(vm);
 }

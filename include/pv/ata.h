@@ -6,7 +6,9 @@
  * Commands: IDENTIFY DEVICE (ECh), READ/WRITE SECTORS (20h/21h, 30h/31h)
  * and EXT (24h/34h), READ/WRITE MULTIPLE (C4h/C5h) and EXT (29h/39h), SET
  * MULTIPLE MODE (C6h), FLUSH CACHE (E7h) and EXT (EAh), SET FEATURES (EFh,
- * subcommand 03h with a PIO mode only), EXECUTE DEVICE DIAGNOSTIC (90h).
+ * subcommand 03h with a PIO mode only), EXECUTE DEVICE DIAGNOSTIC (90h),
+ * STANDBY IMMEDIATE (E0h) and IDLE IMMEDIATE (E1h) as no-ops, CHECK POWER
+ * MODE (E5h: active).
  * LBA28 (and CHS with the geometry IDENTIFY reports) and LBA48 through the
  * HOB register FIFO.  Anything else aborts (ERR, ABRT).
  *
@@ -21,8 +23,13 @@
  * The device works synchronously in the port handler: a command completes
  * (or its first DRQ block is ready) before the OUT that issued it returns,
  * so BSY is visible only while SRST is asserted.  Written data reach the
- * backing store when a DRQ block completes.  No interrupts are raised
- * (libpv has no interrupt injection on every backend); nIEN is kept.
+ * backing store when a DRQ block completes.  Interrupts: INTRQ is asserted
+ * as ATA's PIO protocols say (a data-in command's every block ready, a
+ * data-out command's every block written, a non-data command done, any
+ * error) and cleared by a read of the status register (not the alternate
+ * status) or a new command; on the PC platform (<pv/linux.h>) it drives
+ * ISA IRQ 14 unless nIEN is set, so Linux's pata_legacy can use the disk.
+ * Freestanding guests have no interrupt controller and poll.
  *
  * Exit statistics: two devices, "ata" (0x1F0, 8 ports) and "ata-ctl"
  * (0x3F6, 1 port).
@@ -41,6 +48,7 @@ extern "C" {
 
 #define PV_ATA_IO       0x1F0
 #define PV_ATA_CTL      0x3F6
+#define PV_ATA_IRQ      14      /* the primary channel's ISA interrupt */
 /* Largest multiple count (sectors per DRQ block) SET MULTIPLE accepts. */
 #define PV_ATA_MAX_MULT 128u
 

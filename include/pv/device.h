@@ -79,6 +79,15 @@ int pv_vm_device_call(struct pv_vm *vm, int (*fn)(void *arg), void *arg);
  */
 int pv_vm_sandbox_thread(struct pv_vm *vm);
 
+/*
+ * Set ISA interrupt line irq (0-15) of a PC-platform VM (<pv/linux.h>) to
+ * level, as an ISA device drives its line: the in-kernel PIC and IOAPIC take
+ * the rising edge.  Callable from device handlers.  Returns 0, -EINVAL (NULL
+ * vm, irq above 15), -EOPNOTSUPP on a VM without interrupt controllers (the
+ * freestanding platform: its guests poll), or the backend's error.
+ */
+int pv_vm_irq_line(struct pv_vm *vm, unsigned int irq, bool level);
+
 #ifdef __cplusplus
 }
 #endif

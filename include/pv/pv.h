@@ -79,6 +79,12 @@ struct pv_vm_config {
 	enum pv_sandbox sandbox;    /* PV_SANDBOX_OFF unless asked (see above) */
 	enum pv_platform platform;
 	bool console_stdin;         /* PV_PLATFORM_PC: the UART reads guest input from stdin */
+	/* PV_PLATFORM_PC: full ACPI (PM1 registers, FACS) and the 8259 PICs
+	 * instead of hardware-reduced ACPI, so Linux numbers the ISA
+	 * interrupts 0-15 as the ISA bus does: drivers with a fixed ISA IRQ,
+	 * like pata_legacy on the emulated ATA disk (<pv/ata.h>), need it.
+	 * Off (the default), Linux renumbers them and boots with fewer exits. */
+	bool pc_legacy_pic;
 };
 
 /*

@@ -45,6 +45,7 @@ enum xfer { X_NONE, X_READ, X_WRITE, X_IDENTIFY };
 
 struct pv_ata {
 	pthread_mutex_t lock;
+	struct pv_vm *vm;
 	struct pv_disk *disk;  /* &store */
 	struct pv_disk store;
 	uint64_t nsect_total;  /* capacity in sectors */
@@ -54,6 +55,8 @@ struct pv_ata {
 	uint8_t cur[6], hob[6]; /* indexed by R_FEATURE..R_LBAH */
 	uint8_t device, ctl, status, error;
 	unsigned int mult;      /* sectors per DRQ block for *MULTIPLE, 0: off */
+	bool intrq;             /* the device asserts INTRQ (until a status read) */
+	bool irq_level;         /* what IRQ 14 was last set to */
 
 	/* The command in progress */
 	enum xfer xfer;
@@ -238,12 +241,14 @@ static void block_done(struct pv_ata *a)
 		a->left -= n;
 		if (a->left) {
 			read_block(a);
+			a->intrq = true; /* the next block is ready (or the error) */
 		} else {
 			a->st.rd_reqs++;
 			finish_ok(a);
 		}
 		return;
 	case X_WRITE:
+		a->intrq = true; /* each block written: the next one, or the end */
 		if (pv_disk_write(a->disk, a->lba, a->buf, n) < 0) {
 			fail_at(a, ST_DF, ER_ABRT, a->lba);
 			return;
@@ -382,6 +387,7 @@ static void command(struct pv_ata *a, uint8_t cmd)
 	a->error = 0;
 	a->status = ST_DRDY | ST_DSC;
 	a->st.commands++;
+	a->intrq = false;
 	switch (cmd) {
 	case 0xEC:
 		identify(a);
@@ -434,9 +440,30 @@ static void command(struct pv_ata *a, uint8_t cmd)
 	case 0x90: /* EXECUTE DEVICE DIAGNOSTIC */
 		diagnostic_signature(a);
 		break;
+	case 0xE0: /* STANDBY IMMEDIATE (Linux's sd sends it at shutdown) */
+	case 0xE1: /* IDLE IMMEDIATE */
+		break; /* no spindle: nothing to do */
+	case 0xE5: /* CHECK POWER MODE */
+		a->cur[R_NSECT] = 0xFF; /* active or idle */
+		break;
 	default:
 		abort_cmd(a);
 		break;
+	}
+	/* Every command interrupts when it is done or has data ready, except a
+	 * write, whose first block the driver sends unasked. */
+	a->intrq = !(a->xfer == X_WRITE && a->pos == 0);
+}
+
+/* Drive IRQ 14 from INTRQ, unless the driver set nIEN (a polling driver;
+ * without interrupt controllers the line does not exist). */
+static void update_irq(struct pv_ata *a)
+{
+	bool level = a->intrq && !(a->ctl & CTL_NIEN);
+
+	if (level != a->irq_level) {
+		a->irq_level = level;
+		pv_vm_irq_line(a->vm, PV_ATA_IRQ, level);
 	}
 }
 
@@ -446,6 +473,7 @@ static void soft_reset(struct pv_ata *a)
 	a->pos = a->end = 0;
 	diagnostic_signature(a);
 	a->status = ST_DRDY | ST_DSC;
+	a->intrq = false;
 }
 
 /* ---- port handlers ---- */
@@ -467,10 +495,13 @@ static uint8_t reg_read(struct pv_ata *a, unsigned int reg)
 		return (a->ctl & CTL_HOB) ? a->hob[reg] : a->cur[reg];
 	case R_DEVICE:
 		return a->device;
-	case R_COMMAND: /* status */
+	case R_COMMAND: /* status; reading it acknowledges the interrupt */
 		if (a->ctl & CTL_SRST)
 			return ST_BSY;
-		return dev1(a) ? 0 : a->status;
+		if (dev1(a))
+			return 0;
+		a->intrq = false;
+		return a->status;
 	}
 	return 0xFF;
 }
@@ -534,6 +565,7 @@ static int io_fn(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, 
 				p[i] = reg_read(a, reg + i);
 		}
 	}
+	update_irq(a);
 	pthread_mutex_unlock(&a->lock);
 	return 0;
 }
@@ -562,6 +594,7 @@ static int ctl_fn(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data,
 		if (size > 1)
 			memset(p + 1, 0xFF, size - 1);
 	}
+	update_irq(a);
 	pthread_mutex_unlock(&a->lock);
 	return 0;
 }
@@ -594,6 +627,7 @@ int pv_ata_attach(struct pv_vm *vm, const struct pv_ata_config *cfg, struct pv_a
 	if (!a)
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
+	a->vm = vm;
 	a->disk = &a->store;
 	r = pv_disk_open(a->disk, cfg->path, cfg->read_only, cfg->no_direct);
 	if (r == 0 && a->disk->size < PV_DISK_SECTOR) {

@@ -45,8 +45,9 @@ log() { echo "realkvm: [${SECONDS}s] $*" >&2; }
 die() { log "error: $*"; exit 99; }
 
 # Modules L1 loads, in this order, each after the modules it depends on, with
-# their parameters.
-L1_MODULES=("kvm-amd npt=1" virtio_pci virtio_console 9pnet_virtio 9p overlay)
+# their parameters (loop and ext4: a test can keep a disk image on a real file
+# system, where tmpfs lacks write-zeroes and O_DIRECT).
+L1_MODULES=("kvm-amd npt=1" virtio_pci virtio_console 9pnet_virtio 9p overlay loop crc32c_generic ext4)
 
 # ---- host packages ------------------------------------------------------------
 apt_get() {  # apt-get, refreshing the package lists once if the first try fails
