@@ -73,8 +73,8 @@ struct work {
 };
 
 static const struct work works[] = {
-	{ "seqwrite-1m", 1, 100 }, { "seqread-1m", 1, 100 }, { "randread-4k", 1, 2000 },
-	{ "randread-4k", 32, 3000 }, { "flush", 1, 300 },
+	{ "seqwrite-1m", 1, 50 }, { "seqread-1m", 1, 50 }, { "randread-4k", 1, 1000 },
+	{ "randread-4k", 32, 2000 }, { "flush", 1, 200 },
 };
 
 struct child {
