@@ -10,7 +10,8 @@
  *
  * Data: persistent grants.  Each queue owns queue_depth bounce buffers of
  * max_request_kb, physically contiguous and granted to the monitor once at
- * load, one per blk-mq tag; a write is copied into its tag's buffer before
+ * load, one per blk-mq tag (by default as large as 1/16 of RAM allows, from
+ * 64 KiB to 1 MiB: a 1 MiB request then goes in one piece); a write is copied into its tag's buffer before
  * it is queued, a read out of it when it completes.  No request costs a
  * grant operation, and the request names its buffer by (gref, 0, len).
  *
@@ -52,9 +53,9 @@ MODULE_PARM_DESC(queues, "hardware queues (0: one per vCPU, at most the device's
 static unsigned int queue_depth = 32;
 module_param(queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "requests in flight per queue (power of two, 1-256)");
-static unsigned int max_request_kb = 256;
+static unsigned int max_request_kb;
 module_param(max_request_kb, uint, 0444);
-MODULE_PARM_DESC(max_request_kb, "largest request and bounce buffer, KiB (4-1024, power of two)");
+MODULE_PARM_DESC(max_request_kb, "largest request and bounce buffer, KiB (4-1024, power of two; 0: by RAM)");
 static unsigned int poll_loops = 64;
 module_param(poll_loops, uint, 0644);
 MODULE_PARM_DESC(poll_loops, "response polls after the ring runs dry, before re-arming");
@@ -495,11 +496,18 @@ static int pvblk_probe(struct pvblk_dev **out)
 	r = pvblk_check_config(&d->cfg);
 	if (r)
 		goto fail;
-	d->buf_bytes = min_t(u32, max_request_kb * 1024, rounddown_pow_of_two(d->cfg.max_request_bytes));
-	d->buf_order = get_order(d->buf_bytes);
 	d->depth = min_t(u32, queue_depth, rounddown_pow_of_two(d->cfg.max_ring_entries));
 	d->nq = min3(queues ? queues : num_online_cpus(), d->cfg.max_queues, PVBLK_MAX_QUEUES);
 	d->nq = max(1u, min(d->nq, (PVBLK_GRANTS_MAX - 1) / (d->depth + 1)));
+	if (max_request_kb) {
+		d->buf_bytes = max_request_kb * 1024;
+	} else { /* a sixteenth of RAM for all the buffers */
+		u64 share = ((u64)totalram_pages() << PAGE_SHIFT) / 16 / (d->nq * d->depth);
+
+		d->buf_bytes = (u32)clamp_t(u64, share ? rounddown_pow_of_two(share) : 0, 64 * 1024, 1024 * 1024);
+	}
+	d->buf_bytes = min_t(u32, d->buf_bytes, rounddown_pow_of_two(d->cfg.max_request_bytes));
+	d->buf_order = get_order(d->buf_bytes);
 	for (i = 0; i < d->nq; i++) {
 		r = pvblk_queue_alloc(d, &d->q[i], i);
 		if (r < 0) {
@@ -573,8 +581,8 @@ static int __init pvblk_init(void)
 {
 	int r;
 
-	if (!queue_depth || queue_depth > 256 || !is_power_of_2(queue_depth) || max_request_kb < 4 ||
-	    max_request_kb > 1024 || !is_power_of_2(max_request_kb))
+	if (!queue_depth || queue_depth > 256 || !is_power_of_2(queue_depth) ||
+	    (max_request_kb && (max_request_kb < 4 || max_request_kb > 1024 || !is_power_of_2(max_request_kb))))
 		return -EINVAL;
 	major = register_blkdev(0, "pvblk");
 	if (major < 0)
