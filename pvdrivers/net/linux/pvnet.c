@@ -260,7 +260,8 @@ static void pvnet_rx_one(struct pvnet_queue *q, const struct pvnet_rx_rsp *rsp)
 	}
 	q->rxposted[rsp->id] = false;
 	q->rxfree[q->nrxfree++] = rsp->id; /* back to the free list whatever came */
-	if (rsp->status == PVNET_S_DROPPED || rsp->status == PVNET_S_INVALID) {
+	if (rsp->status == PVNET_S_DROPPED || rsp->status == PVNET_S_INVALID ||
+	    (rsp->status == PVNET_S_OK && len == 0)) { /* the buffer comes back unused */
 		q->st.rx_returned++;
 		if (rsp->status == PVNET_S_INVALID)
 			q->st.rx_bad++;
