@@ -26,7 +26,7 @@ for ko in "$pvcore_ko" "$pvnet_ko"; do
 done
 if [[ -z ${LINUX_NET_NS:-} ]]; then  # L1 loads no tun module of its own
     if [[ ! -c /dev/net/tun ]]; then
-        grep -qw tun /proc/modules || insmod "$moddir/kernel/drivers/net/tun.ko" ||
+        grep -qw tun /proc/modules || busybox insmod "$moddir/kernel/drivers/net/tun.ko" ||
             { echo "FAIL setup: insmod tun"; exit 1; }
         mkdir -p /dev/net && { [[ -c /dev/net/tun ]] || mknod /dev/net/tun c 10 200; }
     fi
