@@ -4,7 +4,7 @@
 # device of pvrun --net tap=NAME).  Runs inside the realkvm bed, in a network
 # namespace of its own (unshare -n) that holds the TAP's host end:
 #
-#   linux_net.sh PVRUN CACHE_DIR PVCORE_KO PVNET_KO
+#   linux_net.sh PVRUN CACHE_DIR PVCORE_KO PVNET_KO [CPUS]
 #
 # One guest boot: pvcore.ko and pvnet.ko load, the interface carries the
 # monitor's MAC and MTU and comes up with carrier; the guest pings the host
@@ -12,11 +12,12 @@
 # host's httpd (receive) and serves 4 MiB that the host fetches (transmit,
 # TSO when offered); the host pings the guest and learns the monitor's MAC;
 # then rmmod, insmod and a ping again, and rmmod of both modules with every
-# grant ended.  Each check prints "ok NAME" or "FAIL NAME: why"; the exit
+# grant ended.  CPUS (default 1) vCPUs: as many queues, and a ping and a
+# fetch from each vCPU.  Each check prints "ok NAME" or "FAIL NAME: why"; the exit
 # status is the number of failures.  LINUX_DEBUG=1 shows the guest's output.
 set -uo pipefail
 pvrun=${1:?usage: linux_net.sh PVRUN CACHE_DIR PVCORE_KO PVNET_KO}
-cache=${2:?}; pvcore_ko=${3:?}; pvnet_ko=${4:?}
+cache=${2:?}; pvcore_ko=${3:?}; pvnet_ko=${4:?}; cpus=${5:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=$(compgen -G "$cache/linux-image-6.1.0-*-amd64/boot/vmlinuz-*" | sort -V | tail -n1)
 [[ -f $kernel ]] || { echo "FAIL setup: no kernel in $cache"; exit 1; }
@@ -69,6 +70,13 @@ ping -c 3 -w 60 -W 2 10.0.0.1 > /dev/null && say ping-ok
 ping -c 2 -s 1472 -w 20 -W 2 10.0.0.1 > /dev/null && say ping-1472-ok
 ping -c 2 -s 8000 -w 20 -W 2 10.0.0.1 > /dev/null && say ping-8000-ok
 timeout 120 wget -q -O /tmp/big http://10.0.0.1:8080/big && say "fetched $(sha256sum < /tmp/big | cut -c1-64)"
+n=$(nproc); all=yes
+for c in $(seq 0 $((n - 1))); do  # every vCPU sends (on its own queue) and fetches
+    taskset -c $c ping -c 2 -w 20 -W 2 10.0.0.1 > /dev/null || all=no
+    [ "$(taskset -c $c timeout 120 wget -q -O - http://10.0.0.1:8080/big | sha256sum | cut -c1-64)" = \
+      "$(sha256sum < /tmp/big | cut -c1-64)" ] || all=no
+done
+say "per-cpu $n $all"
 mkdir /www && dd if=/dev/urandom of=/www/up bs=1M count=4 2>/dev/null
 httpd -p 80 -h /www && say "serving $(sha256sum < /www/up | cut -c1-64)"
 for i in $(seq 240); do wget -q -O /tmp/done http://10.0.0.1:8080/done 2>/dev/null && break; sleep 0.5; done
@@ -94,7 +102,7 @@ bigsum=$(sha256sum < "$work/www/big" | cut -c1-64)
 
 # ---- the boot ---------------------------------------------------------------------------
 append="console=ttyS0 panic=-1 pci=off quiet"
-timeout 600 "$pvrun" --kernel "$kernel" --initrd "$work/initrd.cpio" --cpus 1 --mem 512 \
+timeout 600 "$pvrun" --kernel "$kernel" --initrd "$work/initrd.cpio" --cpus "$cpus" --mem 512 \
     --net "tap=$TAP,mac=$MAC" --append "$append" < /dev/null > "$work/out" 2> "$work/err" &
 pvpid=$!
 pids+=("$pvpid")
@@ -129,8 +137,10 @@ sed -i 's/\r$//' "$work/out"
 if [[ $rc != 0 ]] || has insmod-failed; then bad boot "pvrun exited $rc"; fi
 if has loaded; then ok "load ($(field loaded))"; else bad load "pvnet.ko did not load"; fi
 d=$(field dev)
-if [[ $d == *" mac=$MAC mtu=1500 queues=1 carrier=1" ]]; then ok "interface ($d)"
-else bad interface "'$d': want mac=$MAC mtu=1500 queues=1 carrier=1"; fi
+if [[ $d == *" mac=$MAC mtu=1500 queues=$cpus carrier=1" ]]; then ok "interface ($d)"
+else bad interface "'$d': want mac=$MAC mtu=1500 queues=$cpus carrier=1"; fi
+[[ $(field per-cpu) == "$cpus yes" ]] && ok "per-cpu (a ping and a 4 MiB fetch from each of $cpus vCPUs)" ||
+    bad per-cpu "'$(field per-cpu)'"
 has ping-ok && ok "guest-ping (3 answers from the host)" || bad guest-ping "no answer from the host"
 has ping-1472-ok && ok "ping-1472 (full-size frames)" || bad ping-1472 "no answer"
 has ping-8000-ok && ok "ping-8000 (fragmented both ways)" || bad ping-8000 "no answer"
@@ -138,6 +148,9 @@ has ping-8000-ok && ok "ping-8000 (fragmented both ways)" || bad ping-8000 "no a
     bad receive "fetched '$(field fetched)', want $bigsum"
 st=$(field stats)
 [[ $st == *"rx_errors=0 tx_errors=0" ]] && ok "counters ($st)" || bad counters "$st"
+per=$(field unloaded | sed -n 's/.*per queue: *\([0-9/ ]*\)).*/\1/p')
+busy=0; for qs in $per; do [[ ${qs%/*} -gt 0 && ${qs#*/} -gt 0 ]] && busy=$((busy + 1)); done
+((busy == cpus)) && ok "queues (rx/tx packets per queue: $per)" || bad queues "not every queue carried traffic: '$per'"
 has reload-ok && ok "reload (rmmod pvnet: $(field unloaded); insmod, ping again)" || bad reload "rmmod/insmod/ping failed"
 has unload-ok && ok "unload (rmmod pvnet pvcore: the monitor holds no grant)" || bad unload "rmmod failed"
 if grep -q '^LIBPV dmesg' "$work/out"; then bad dmesg "$(grep '^LIBPV dmesg' "$work/out" | head -n3)"; fi

@@ -893,15 +893,22 @@ static void __exit pvnet_exit(void)
 {
 	struct pvnet_dev *d = netdev_priv(pvnet_ndev);
 	unsigned long long rx = 0, tx = 0, bad = 0;
+	char per[PVNET_MAX_QUEUES * 42] = "";
+	size_t n = 0;
 	unsigned int i;
 
 	for (i = 0; i < d->nq; i++) {
-		rx += d->q[i].st.rx_packets;
-		tx += d->q[i].st.tx_packets;
-		bad += d->q[i].st.rx_bad + d->q[i].st.tx_bad;
+		const struct pvnet_qstats *st = &d->q[i].st;
+
+		rx += st->rx_packets;
+		tx += st->tx_packets;
+		bad += st->rx_bad + st->tx_bad;
+		n += scnprintf(per + n, sizeof(per) - n, " %llu/%llu", (unsigned long long)st->rx_packets,
+			       (unsigned long long)st->tx_packets);
 	}
 	pvnet_remove(pvnet_ndev);
-	pr_info("pvnet: unloaded (%llu packets received, %llu sent, %llu bad responses)\n", rx, tx, bad);
+	pr_info("pvnet: unloaded (%llu packets received, %llu sent, %llu bad responses; rx/tx per queue:%s)\n", rx, tx,
+		bad, per);
 }
 
 module_init(pvnet_init);
