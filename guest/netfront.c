@@ -108,8 +108,11 @@ long pvnet_front_init_mq(struct pvnet_front *fs, unsigned int nq, void *const tx
 	r = pvnet_front_command(PVNET_CMD_CONNECT);
 	if (r)
 		goto fail;
-	for (i = 0; i < nq; i++)
+	for (i = 0; i < nq; i++) {
 		fs[i].evtchn = ctrl.q[i].evtchn;
+		fs[i].tx_gref = ctrl.q[i].tx_gref;
+		fs[i].rx_gref = ctrl.q[i].rx_gref;
+	}
 	return 0;
 fail: /* give back what was granted (the monitor has mapped nothing) */
 	while (i-- > 0) {
@@ -117,6 +120,23 @@ fail: /* give back what was granted (the monitor has mapped nothing) */
 		pv_gnttab_end(ctrl.q[i].rx_gref);
 	}
 	pv_gnttab_end((unsigned int)pool_gref);
+	return r;
+}
+
+long pvnet_front_disconnect(struct pvnet_front *fs, unsigned int nq)
+{
+	long r = pvnet_front_command(PVNET_CMD_DISCONNECT), e;
+
+	for (unsigned int i = 0; i < nq; i++) {
+		e = pv_gnttab_end(fs[i].tx_gref);
+		r = r ? r : e;
+		e = pv_gnttab_end(fs[i].rx_gref);
+		r = r ? r : e;
+	}
+	if (nq) {
+		e = pv_gnttab_end(fs[0].pool_gref);
+		r = r ? r : e;
+	}
 	return r;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * PV net backend, control plane: the control page (GET_CONFIG, CONNECT:
- * all queues or none), queue set-up and teardown, attach, the device
+ * all queues or none, DISCONNECT), queue set-up and teardown, attach, the device
  * lifecycle (stop: leave the switch; destroy) and statistics.  The data
  * paths are in netback.c (switch) and nettap.c (TAP).
  */
@@ -255,6 +255,32 @@ static int connect_call(void *arg)
 	return do_connect(a->n, a->c);
 }
 
+/* DISCONNECT: end every queue like a stop (threads joined, out of the
+ * switch, rings unmapped, channels closed) and forget it, keeping its
+ * counters, so that the guest may end its grants and connect again
+ * (n->lock held). */
+static int disconnect_call(void *arg)
+{
+	struct pv_netback *n = arg;
+	unsigned int nq = atomic_load(&n->nr_queues);
+
+	for (unsigned int i = 0; i < nq; i++)
+		queue_halt(&n->q[i]);
+	if (n->sw && n->swport >= 0)
+		pvsw__leave(n->sw, (unsigned int)n->swport); /* frames left waiting elsewhere are answered */
+	n->swport = -1;
+	for (unsigned int i = 0; i < nq; i++) {
+		struct nq_stats st;
+
+		memcpy(&st, &n->q[i].st, sizeof(st)); /* no thread left: plain copies */
+		queue_teardown(n, &n->q[i]);
+		memcpy(&n->q[i].st, &st, sizeof(st));
+	}
+	atomic_store(&n->nr_queues, 0);
+	atomic_store(&n->accepted, 0);
+	return 0;
+}
+
 static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, unsigned int size, bool is_write)
 {
 	struct pv_netback *n = opaque;
@@ -290,6 +316,10 @@ static int control(void *opaque, struct pv_vcpu *v, uint64_t addr, void *data, u
 		r = pv_vm_device_call(n->vm, connect_call, &a);
 		break;
 	}
+	case PVNET_CMD_DISCONNECT:
+		/* joins the queue threads: on the control thread too */
+		r = pv_vm_device_call(n->vm, disconnect_call, n);
+		break;
 	default:
 		r = PV_EOPNOTSUPP;
 	}

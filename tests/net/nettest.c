@@ -19,7 +19,10 @@
  * status), "queues=N" (connect N queues; send round-robin over them),
  * "badbuf" (recv: post one buffer with a bad grant first), "lossy" (send:
  * frames dropped at the receiver are counted, not fatal; END at the end),
- * "to=DOM" (send: straight to that domain, lossy, after the go port says so).
+ * "to=DOM" (send: straight to that domain, lossy, after the go port says so),
+ * "disconnect" (send: first post buffers and send an END, then DISCONNECT,
+ * which must let every grant end: "disconnect=0", and connect again:
+ * "reconnected=0", before the HELLO).
  */
 #include <pv/guest/gnttab.h>
 #include <pv/guest/io.h>
@@ -493,7 +496,7 @@ int pv_main(const struct pv_boot_info *bi)
 	unsigned int count, feat, i = 0, q;
 	struct pvnet_config cfg;
 	void *t[NQ_MAX], *r[NQ_MAX];
-	int bad = 0, badbuf = 0, lossy = 0;
+	int bad = 0, badbuf = 0, lossy = 0, disc = 0;
 	unsigned int to = 0;
 	long rc;
 
@@ -511,6 +514,8 @@ int pv_main(const struct pv_boot_info *bi)
 			badbuf = 1;
 		if (!strncmp(e, "lossy", 5))
 			lossy = 1;
+		if (!strncmp(e, "disconnect", 10))
+			disc = 1;
 		if (!strncmp(e, "to=", 3))
 			to = (unsigned int)pv_strtoull(e + 3, 0);
 		if (!strncmp(e, "queues=", 7))
@@ -537,6 +542,18 @@ int pv_main(const struct pv_boot_info *bi)
 	rc = pvnet_front_init_mq(fs, nq, t, r, sizeof(txr[0]), ENTRIES, feat, pool, sizeof(pool));
 	if (rc)
 		return fail("connect", rc);
+	if (disc) { /* the monitor holds buffers and has seen a frame: it must let go of all */
+		for (q = 0; q < nq; q++)
+			post_all(&fs[q], q);
+		rc = send_wait(&fs[0], 0, 0, control_frame(0, bcast, 4));
+		if (rc != PVNET_S_OK && rc != PVNET_S_DROPPED)
+			return fail("END before disconnect", rc);
+		pv_printf("disconnect=%ld\n", pvnet_front_disconnect(fs, nq));
+		rc = pvnet_front_init_mq(fs, nq, t, r, sizeof(txr[0]), ENTRIES, feat, pool, sizeof(pool));
+		pv_printf("reconnected=%ld\n", rc);
+		if (rc)
+			return fail("connect again", rc);
+	}
 	if (!strcmp(role, "recv"))
 		return do_recv(count, badbuf);
 	if (!strcmp(role, "send"))

@@ -27,6 +27,14 @@
  *                         bit the device does not offer answers
  *                         PV_EOPNOTSUPP and connects nothing, so the guest
  *                         may retry with fewer.
+ *   PVNET_CMD_DISCONNECT  ends every queue: the monitor stops using the
+ *                         rings and the buffers named in them (frames in
+ *                         flight are dropped, their responses may not be
+ *                         written), closes the queues' event channels and
+ *                         forgets them, so the guest may end its grants (a
+ *                         driver being unloaded) and CONNECT again.  The
+ *                         counters are kept.  0 also when nothing was
+ *                         connected.
  *   anything else         PV_EOPNOTSUPP; the device keeps working.
  * After pushing to either request ring the guest notifies (only if
  * pv_ring_push says so) with a doorbell: "outl %eax, %dx", EAX = evtchn,
@@ -86,6 +94,7 @@
 
 #define PVNET_CMD_GET_CONFIG 1u
 #define PVNET_CMD_CONNECT    2u
+#define PVNET_CMD_DISCONNECT 3u
 
 #define PVNET_FRAME_MIN 14u       /* an Ethernet header */
 #define PVNET_FRAME_MAX 65550u    /* header, VLAN tag, 65535-byte IP packet, rounded */

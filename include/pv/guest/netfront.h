@@ -21,7 +21,7 @@ struct pvnet_front {
 	struct pv_ring_prod rxreq;
 	struct pv_ring_cons rxrsp;
 	unsigned int evtchn;
-	unsigned int pool_gref;
+	unsigned int pool_gref, tx_gref, rx_gref;
 	unsigned char *pool;
 	unsigned long pool_len;
 	unsigned int tx_inflight, rx_posted;
@@ -47,6 +47,13 @@ unsigned long pvnet_front_ring_size(unsigned int entries);
 long pvnet_front_init_mq(struct pvnet_front *fs, unsigned int nq, void *const txr[], void *const rxr[],
 			 unsigned long ring_len, unsigned int entries, unsigned int features, void *pool,
 			 unsigned long pool_len);
+
+/* Disconnect the nq queues pvnet_front_init_mq connected
+ * (PVNET_CMD_DISCONNECT) and end their grants, the pool's included.  Frames
+ * and buffers still in flight are dropped.  Afterwards the device may be
+ * connected again.  Returns 0, or the first error (a grant still in use:
+ * PV_EBUSY). */
+long pvnet_front_disconnect(struct pvnet_front *fs, unsigned int nq);
 
 /* One queue: see pvnet_front_init_mq. */
 long pvnet_front_init(struct pvnet_front *f, void *txr, void *rxr, unsigned long ring_len, unsigned int entries,

@@ -154,6 +154,11 @@ int pvcore_evtchn_bind(unsigned int port, pvcore_evtchn_fn fn, void *data)
 		clear_bit(port, evtchn_bound);
 		return (int)r;
 	}
+	/* The GSI rises only when the byte goes from 0 to 1: a byte left set
+	 * (an event after an earlier unbind of this port number, or one
+	 * racing with the bind) would hold back every interrupt.  Unmasking
+	 * raises the GSI if it is set, and the handler clears it. */
+	pvcore_hypercall(PV_HC_EVTCHN_MASK, port, 0, 0, 0);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pvcore_evtchn_bind);
