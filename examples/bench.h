@@ -18,6 +18,7 @@ struct bench_opts {
 	const char *fio;          /* blk: the fio program; NULL = "fio" if installed, "none" = no fio rows */
 	const char *workload;     /* blk: run only the workloads of this name; NULL = all */
 	const char *disk;         /* blk: backing file or device; NULL = temporary image */
+	const char *door;         /* blk, linux guest: only this door; NULL = all */
 	bool progress;            /* print progress lines on stderr */
 	struct bench_plot *plot;  /* blk: every printed row is also added here; NULL = none */
 };

@@ -480,6 +480,8 @@ int bench_linux(const struct bench_opts *o, const char *kernel, const char *init
 		       "io", "mmio", "hlt", "irq+win", "MB/s", "IOPS");
 	}
 	for (size_t i = 0; i < sizeof(doors) / sizeof(doors[0]); i++) {
+		if (o->door && strcmp(o->door, doors[i].name))
+			continue;
 		if (doors[i].qemu && !x.qemu) {
 			fprintf(stderr, "pvbench: no qemu-system-x86_64: no %s rows\n", doors[i].name);
 			continue;

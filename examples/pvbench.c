@@ -130,7 +130,7 @@ static const char usage[] =
 	"usage: pvbench [--device hypercall|ring|blk|cpu|net] [--backend all|auto|kvm|emu] [--json]\n"
 	"               [--count N] [--seconds S] [--repeat N] [--workload W] [--disk PATH]\n"
 	"               [--fio PROG|none] [--plot FILE.svg] [--soak S]\n"
-	"               [--guest libpv|linux [--kernel BZIMAGE] [--initrd CPIO]]\n"
+	"               [--guest libpv|linux [--kernel BZIMAGE] [--initrd CPIO] [--door D]]\n"
 	"  --device D     what to measure (default blk)\n"
 	"  --backend B    all (every usable backend; default), auto, kvm or emu\n"
 	"  --json         one JSON object per line\n"
@@ -154,7 +154,8 @@ static const char usage[] =
 	"                 a KVM that boots Linux: here inside tests/realkvm/realkvm.sh); --count sets\n"
 	"                 the requests per window, --workload and --disk apply\n"
 	"  --kernel K     linux: the bzImage (default: the realkvm cache's Debian kernel)\n"
-	"  --initrd I     linux: the initramfs (default: the build's tests/realkvm/linux-bench.cpio)\n";
+	"  --initrd I     linux: the initramfs (default: the build's tests/realkvm/linux-bench.cpio)\n"
+	"  --door D       linux: only pv, emulated, qemu-virtio or qemu-ide\n";
 
 /* The plot's subtitle: the command line that made it. */
 static void command_line(int argc, char **argv, char *buf, size_t n)
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
 		{ "workload", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },         { "soak", required_argument, 0, 'S' },
 		{ "guest", required_argument, 0, 'g' },  { "kernel", required_argument, 0, 'K' },
-		{ "initrd", required_argument, 0, 'I' },
+		{ "initrd", required_argument, 0, 'I' }, { "door", required_argument, 0, 'o' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *backend = "all", *device = "blk", *plot_path = NULL, *kernel = NULL, *initrd = NULL;
@@ -294,6 +295,15 @@ int main(int argc, char **argv)
 		case 'K':
 			kernel = optarg;
 			break;
+		case 'o':
+			if (strcmp(optarg, "pv") && strcmp(optarg, "emulated") && strcmp(optarg, "qemu-virtio") &&
+			    strcmp(optarg, "qemu-ide")) {
+				fprintf(stderr, "pvbench: unknown door '%s' (use pv, emulated, qemu-virtio or qemu-ide)\n",
+					optarg);
+				return 2;
+			}
+			o.door = optarg;
+			break;
 		case 'I':
 			initrd = optarg;
 			break;
@@ -325,8 +335,8 @@ int main(int argc, char **argv)
 			o.repeat ? "repeat" : o.fio ? "fio" : "workload", dev->name);
 		return 2;
 	}
-	if ((kernel || initrd) && !linux_guest) {
-		fprintf(stderr, "pvbench: --%s is for --guest linux\n", kernel ? "kernel" : "initrd");
+	if ((kernel || initrd || o.door) && !linux_guest) {
+		fprintf(stderr, "pvbench: --%s is for --guest linux\n", kernel ? "kernel" : initrd ? "initrd" : "door");
 		return 2;
 	}
 	if (linux_guest) {
