@@ -20,9 +20,9 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$init" "$root/init" && chmod +x "$root/init"
 mknod "$root/dev/console" c 5 1
 declare -A seen=()
-add_module() {  # (name, set): the module after the ones it depends on
+add_module() {  # (name, set): the module after the ones it depends on, each set listing all it needs
     local n=${1//-/_} p d
-    [[ -n ${seen[$n]:-} ]] && return; seen[$n]=1
+    [[ -n ${seen[$2/$n]:-} ]] && return; seen[$2/$n]=1
     p=$(find "$moddir/kernel" -name "$n.ko" -o -name "${n//_/-}.ko" | head -n1)
     [[ -n $p ]] || { echo "mkinitrd.sh: module $n not in $moddir" >&2; exit 1; }
     for d in $(tr '\0' '\n' < "$p" | sed -n 's/^depends=//p' | tr , ' '); do add_module "$d" "$2"; done
