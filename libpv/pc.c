@@ -51,6 +51,7 @@ struct pv_pc {
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_int;            /* "transmitter empty" interrupt pending */
 	int irq_level;
+	_Atomic uint16_t pm1_en;  /* pc_legacy_pic: PM1a enable, kept (ACPICA reads back GBL_EN) */
 	uint8_t rx[RX_SIZE];
 	unsigned int rx_head, rx_len;
 	char line[LINE_MAX_ + 1], prev[LINE_MAX_ + 1], panic[LINE_MAX_ + 1];
@@ -320,14 +321,32 @@ static int acpi_io(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data
 	return 0;
 }
 
-/* PM1a (pc_legacy_pic): no events; control reads SCI_EN (ACPI mode) and
- * takes SLP_TYP 5 with SLP_EN as the power-off. */
+/* PM1a (pc_legacy_pic): no events ever; the enable register keeps what is
+ * written; control reads SCI_EN (ACPI mode) and takes SLP_TYP 5 with SLP_EN
+ * as the power-off. */
 static int pm1_io(void *opaque, struct pv_vcpu *vcpu, uint64_t addr, void *data, unsigned int size, bool write)
 {
 	struct pv_pc *pc = opaque;
 	uint8_t *p = data;
 
 	(void)vcpu;
+	if (addr >= PV_PC_PM1_EVT + 2 && addr < PV_PC_PM1_EVT + 4) { /* PM1a_EN */
+		unsigned int sh = (unsigned int)(addr - PV_PC_PM1_EVT - 2) * 8;
+		uint16_t en = atomic_load(&pc->pm1_en);
+
+		if (!write) {
+			memset(p, 0, size);
+			p[0] = (uint8_t)(en >> sh);
+			if (size > 1 && !sh)
+				p[1] = (uint8_t)(en >> 8);
+			return 0;
+		}
+		en = (uint16_t)((en & ~(0xffu << sh)) | (unsigned int)p[0] << sh);
+		if (size > 1 && !sh)
+			en = (uint16_t)((en & 0xff) | (unsigned int)p[1] << 8);
+		atomic_store(&pc->pm1_en, en);
+		return 0;
+	}
 	if (!write) {
 		memset(p, 0, size);
 		if (addr == PV_PC_PM1_CNT)
