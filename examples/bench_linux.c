@@ -256,7 +256,7 @@ struct linux_ctx {
 	bool direct, qemu;
 };
 
-static void door_argv(const struct linux_ctx *x, const struct door *d, char *args[], char *store, size_t n)
+static void door_argv(const struct linux_ctx *x, const struct door *d, char *args[])
 {
 	static char append[256], drive[700];
 	int i = 0;
@@ -304,7 +304,6 @@ static void door_argv(const struct linux_ctx *x, const struct door *d, char *arg
 		args[i++] = drive;
 	}
 	args[i] = NULL;
-	(void)store, (void)n;
 }
 
 static void print_row(const struct linux_ctx *x, const struct door *d, const struct work *w, unsigned long long reqs,
@@ -340,7 +339,7 @@ static int run_door(const struct linux_ctx *x, const struct door *d)
 	double tf, tb, per_s[NKSTAT];
 	int r = -1;
 
-	door_argv(x, d, args, NULL, 0);
+	door_argv(x, d, args);
 	if (spawn(&c, args) < 0) {
 		fprintf(stderr, "pvbench: %s: cannot start %s\n", d->name, args[0]);
 		return -1;
