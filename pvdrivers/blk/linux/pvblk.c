@@ -96,13 +96,10 @@ struct pvblk_dev {
 static int major;
 static struct pvblk_dev *pvblk;
 
-/* One control command: the monitor answers before the OUT returns. */
+/* One control command: the monitor answers before the OUT returns (1: no device). */
 static int pvblk_control(struct pvblk_dev *d, u32 cmd)
 {
-	WRITE_ONCE(d->ctrl->cmd, cmd);
-	WRITE_ONCE(d->ctrl->status, 1); /* no monitor port: the status stays 1 */
-	outl(d->ctrl_gref, PVBLK_PORT);
-	return READ_ONCE(d->ctrl->status);
+	return pvcore_ctrl_command(PVBLK_PORT, d->ctrl_gref, d->ctrl, cmd);
 }
 
 /* ---- completion ---- */
@@ -329,22 +326,6 @@ static const struct block_device_operations pvblk_fops = {
 
 /* ---- set-up and tear-down ---- */
 
-/* End a grant; a grant the monitor still holds keeps its pages (leaked). */
-static bool pvblk_ungrant(int *ref)
-{
-	int r;
-
-	if (*ref <= 0)
-		return true;
-	r = pvcore_grant_end(*ref);
-	if (r < 0) {
-		pr_err("pvblk: grant %d still in use (%d): leaking its pages\n", *ref, r);
-		return false;
-	}
-	*ref = 0;
-	return true;
-}
-
 static void pvblk_queue_free(struct pvblk_dev *d, struct pvblk_queue *q)
 {
 	unsigned int t;
@@ -353,9 +334,9 @@ static void pvblk_queue_free(struct pvblk_dev *d, struct pvblk_queue *q)
 		pvcore_evtchn_unbind(q->port);
 	q->bound = false;
 	for (t = 0; q->buf && t < d->depth; t++)
-		if (q->buf[t] && pvblk_ungrant(&q->buf_gref[t]))
+		if (q->buf[t] && pvcore_grant_end_or_leak(&q->buf_gref[t]))
 			free_pages((unsigned long)q->buf[t], d->buf_order);
-	if (q->ring && pvblk_ungrant(&q->ring_gref))
+	if (q->ring && pvcore_grant_end_or_leak(&q->ring_gref))
 		free_pages((unsigned long)q->ring, q->ring_order);
 	q->ring = NULL;
 	kfree(q->buf);
@@ -428,7 +409,7 @@ static void pvblk_remove(struct pvblk_dev *d)
 	}
 	for (i = 0; i < d->nq; i++)
 		pvblk_queue_free(d, &d->q[i]);
-	if (d->ctrl && pvblk_ungrant(&d->ctrl_gref))
+	if (d->ctrl && pvcore_grant_end_or_leak(&d->ctrl_gref))
 		free_page((unsigned long)d->ctrl);
 	kfree(d);
 }

@@ -108,6 +108,33 @@ int pvcore_grant_end(int ref)
 }
 EXPORT_SYMBOL_GPL(pvcore_grant_end);
 
+bool pvcore_grant_end_or_leak(int *ref)
+{
+	int r;
+
+	if (*ref <= 0)
+		return true;
+	r = pvcore_grant_end(*ref);
+	if (r < 0) {
+		pr_err("pvcore: grant %d still in use (%d): leaking its pages\n", *ref, r);
+		return false;
+	}
+	*ref = 0;
+	return true;
+}
+EXPORT_SYMBOL_GPL(pvcore_grant_end_or_leak);
+
+int pvcore_ctrl_command(unsigned int port, int gref, void *page, u32 cmd)
+{
+	struct { u32 cmd; s32 status; } *c = page;
+
+	WRITE_ONCE(c->cmd, cmd);
+	WRITE_ONCE(c->status, 1); /* no monitor port: the status stays 1 */
+	outl(gref, port);
+	return READ_ONCE(c->status);
+}
+EXPORT_SYMBOL_GPL(pvcore_ctrl_command);
+
 /* ---- event channels ---- */
 
 static irqreturn_t pvcore_interrupt(int irq_, void *dev)

@@ -20,6 +20,16 @@ long pvcore_hypercall(unsigned int nr, u64 a0, u64 a1, u64 a2, u64 a3);
 int pvcore_grant_access(u16 domid, unsigned long frame, unsigned int npages, bool readonly);
 /* Revoke a grant: 0, or -EBUSY while the other side uses it. */
 int pvcore_grant_end(int ref);
+/* Revoke *ref (nothing if it is <= 0) and set it to 0: true when the pages
+ * may be freed, false (logged) when the monitor still holds them, which
+ * must then leak rather than be reused. */
+bool pvcore_grant_end_or_leak(int *ref);
+
+/* One command on a PV device's control page (granted as gref; it starts
+ * with u32 cmd and s32 status, as in <pv/abi/blk.h> and <pv/abi/net.h>):
+ * the 32-bit OUT of gref to port, answered before it returns.  Returns the
+ * status the monitor wrote, or 1 when nothing answers the port. */
+int pvcore_ctrl_command(unsigned int port, int gref, void *page, u32 cmd);
 
 /* fn(port, data) runs in interrupt context each time port becomes
  * pending (the pending byte is already cleared).  -EBUSY if bound. */

@@ -134,31 +134,13 @@ struct pvnet_dev {
 
 static struct net_device *pvnet_ndev;
 
-/* One control command: the monitor answers before the OUT returns. */
+/* One control command: the monitor answers before the OUT returns (1: no device). */
 static int pvnet_control(struct pvnet_dev *d, u32 cmd)
 {
-	WRITE_ONCE(d->ctrl->cmd, cmd);
-	WRITE_ONCE(d->ctrl->status, 1); /* no monitor port: the status stays 1 */
-	outl(d->ctrl_gref, PVNET_PORT);
-	return READ_ONCE(d->ctrl->status);
+	return pvcore_ctrl_command(PVNET_PORT, d->ctrl_gref, d->ctrl, cmd);
 }
 
 /* ---- pools ---- */
-
-static bool pvnet_ungrant(int *ref)
-{
-	int r;
-
-	if (*ref <= 0)
-		return true;
-	r = pvcore_grant_end(*ref);
-	if (r < 0) {
-		pr_err("pvnet: grant %d still in use (%d): leaking its pages\n", *ref, r);
-		return false;
-	}
-	*ref = 0;
-	return true;
-}
 
 static int pvnet_pool_alloc(struct pvnet_pool *p, unsigned int nbufs, unsigned int stride)
 {
@@ -195,7 +177,7 @@ static void pvnet_pool_free(struct pvnet_pool *p)
 	unsigned int c;
 
 	for (c = 0; c < p->nchunks; c++)
-		if (p->chunk[c] && pvnet_ungrant(&p->gref[c]))
+		if (p->chunk[c] && pvcore_grant_end_or_leak(&p->gref[c]))
 			free_pages((unsigned long)p->chunk[c], p->order);
 	memset(p, 0, sizeof(*p));
 }
@@ -621,9 +603,9 @@ static void pvnet_queue_free(struct pvnet_queue *q)
 	q->bound = false;
 	pvnet_pool_free(&q->txpool);
 	pvnet_pool_free(&q->rxpool);
-	if (q->txring && pvnet_ungrant(&q->txgref))
+	if (q->txring && pvcore_grant_end_or_leak(&q->txgref))
 		free_pages((unsigned long)q->txring, q->txorder);
-	if (q->rxring && pvnet_ungrant(&q->rxgref))
+	if (q->rxring && pvcore_grant_end_or_leak(&q->rxgref))
 		free_pages((unsigned long)q->rxring, q->rxorder);
 	q->txring = q->rxring = NULL;
 	kfree(q->txfree);
@@ -726,7 +708,7 @@ static void pvnet_remove(struct net_device *ndev)
 			netif_napi_del(&d->q[i].napi);
 		pvnet_queue_free(&d->q[i]);
 	}
-	if (d->ctrl && pvnet_ungrant(&d->ctrl_gref))
+	if (d->ctrl && pvcore_grant_end_or_leak(&d->ctrl_gref))
 		free_page((unsigned long)d->ctrl);
 	free_netdev(ndev);
 }
